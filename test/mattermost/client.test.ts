@@ -1,0 +1,260 @@
+/**
+ * The resilient fetch under Client4, against a real HTTP server that plays
+ * 429 storms, 5xx runs, hangs and outages.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { ClientError } from '@mattermost/client';
+import {
+  createMattermostClient,
+  isMattermostError,
+  MattermostError,
+  retryAfterMs,
+  withAbortSignal,
+  type MattermostClientOptions,
+} from '../../src/mattermost/client';
+import { connectRedis, cleanupPrefix, testPrefix } from '../helpers/redis';
+
+const ME = { id: 'ybndrfg8ejkmcpqxot1uwisza3', username: 'bridge-bot' };
+
+type Script = { status: number; headers?: Record<string, string>; body?: string; hang?: boolean };
+
+/** A tiny server: each route plays a script of responses, then answers 200 with ME. */
+class ScriptedServer {
+  private scripts = new Map<string, Script[]>();
+  hits = new Map<string, number>();
+  private server?: Server;
+  url = '';
+
+  play(route: string, ...steps: Script[]): void {
+    this.scripts.set(route, steps);
+  }
+
+  async start(): Promise<void> {
+    const app = express();
+    app.use(express.raw({ type: () => true }));
+    app.all('/api/v4/*rest', (req, res) => {
+      const route = `${req.method} ${req.path}`;
+      this.hits.set(route, (this.hits.get(route) ?? 0) + 1);
+      const step = this.scripts.get(route)?.shift();
+      if (step?.hang) return; // never answers
+      if (step) {
+        res.status(step.status);
+        for (const [k, v] of Object.entries(step.headers ?? {})) res.setHeader(k, v);
+        res.send(step.body ?? '');
+        return;
+      }
+      if (req.path === '/api/v4/charset') {
+        res.json({ ok: true }); // express: application/json; charset=utf-8
+        return;
+      }
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(req.method === 'POST' ? { id: 'p'.repeat(26), message: 'ok' } : ME));
+    });
+    await new Promise<void>((resolve) => {
+      this.server = app.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+const appError = (status: number, id: string, message: string): Script => ({
+  status,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ id, message, detailed_error: '', request_id: 'r', status_code: status }),
+});
+const rateLimited = (retryAfter = '0'): Script => ({
+  status: 429,
+  headers: {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Retry-After': retryAfter,
+    'X-Ratelimit-Limit': '11',
+    'X-Ratelimit-Remaining': '0',
+    'X-Ratelimit-Reset': retryAfter,
+  },
+  body: 'limit exceeded\n',
+});
+
+let server: ScriptedServer;
+
+function client(over: Partial<MattermostClientOptions> = {}) {
+  return createMattermostClient({
+    url: server.url,
+    token: 'test-token-0123456789',
+    timeoutMs: 2000,
+    ratePerSec: 1000,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    ...over,
+  });
+}
+
+async function failure(p: Promise<unknown>): Promise<MattermostError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isMattermostError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+beforeEach(async () => {
+  server = new ScriptedServer();
+  await server.start();
+});
+afterEach(async () => {
+  await server.stop();
+});
+
+describe('resilient Client4', () => {
+  it('returns parsed bodies, also for application/json with a charset', async () => {
+    const c = client();
+    expect(await c.getMe()).toEqual(ME);
+    const charset = await (c as unknown as { doFetch: (u: string, o: object) => Promise<unknown> }).doFetch(
+      `${c.getBaseRoute()}/charset`,
+      { method: 'get' },
+    );
+    expect(charset).toEqual({ ok: true });
+  });
+
+  it('keeps the status and server error id of AppErrors, as a ClientError', async () => {
+    server.play('GET /api/v4/users/me', appError(404, 'app.user.missing.app_error', 'Unable to find the user.'));
+    const err = await failure(client().getMe());
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err.kind).toBe('http');
+    expect(err.status_code).toBe(404);
+    expect(err.server_error_id).toBe('app.user.missing.app_error');
+    expect(err.message).toBe('Unable to find the user.');
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(1); // 4xx is not retried
+  });
+
+  it('rides out a 429 storm honouring Retry-After, and keeps the status when it gives up', async () => {
+    server.play('GET /api/v4/users/me', rateLimited(), rateLimited(), rateLimited());
+    expect(await client().getMe()).toEqual(ME);
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(4);
+
+    server.play('GET /api/v4/users/me', rateLimited('120'));
+    const err = await failure(client().getMe());
+    expect(err.status_code).toBe(429);
+    expect(err.retryAfterMs).toBe(120_000);
+    expect(err.message).toBe('limit exceeded');
+  });
+
+  it('retries 5xx for reads but never repeats a post creation', async () => {
+    server.play('GET /api/v4/users/me', appError(503, 'x', 'down'), appError(502, 'x', 'down'));
+    expect(await client().getMe()).toEqual(ME);
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(3);
+
+    server.play('POST /api/v4/posts', appError(503, 'x', 'down'));
+    const err = await failure(client().createPost({ channel_id: 'c', message: 'hi' } as never));
+    expect(err.status_code).toBe(503);
+    expect(server.hits.get('POST /api/v4/posts')).toBe(1);
+  });
+
+  it('times out a hanging request and reports it as a timeout', async () => {
+    server.play('GET /api/v4/users/me', { status: 0, hang: true }, { status: 0, hang: true });
+    const err = await failure(client({ timeoutMs: 150, maxAttempts: 2 }).getMe());
+    expect(err.kind).toBe('timeout');
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(2);
+  });
+
+  it('stops when the caller cancels', async () => {
+    server.play('GET /api/v4/users/me', { status: 0, hang: true });
+    const ac = new AbortController();
+    const c = client();
+    const p = withAbortSignal(ac.signal, () => c.getMe());
+    setTimeout(() => ac.abort(), 50);
+    const err = await failure(p);
+    expect(err.kind).toBe('aborted');
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(1);
+  });
+
+  it('opens the circuit while Mattermost is down, fails fast, and closes once it is back', async () => {
+    const c = client({ maxAttempts: 1, breakerThreshold: 3, breakerHalfOpenAfterMs: 300 });
+    server.play('GET /api/v4/users/me', ...Array.from({ length: 3 }, () => appError(503, 'x', 'down')));
+    for (let i = 0; i < 3; i++) expect((await failure(c.getMe())).status_code).toBe(503);
+    expect(c.resilience.circuitState).toBe('open');
+
+    const fast = await failure(c.getMe());
+    expect(fast.kind).toBe('circuit_open');
+    expect(fast.message).toMatch(/unavailable/);
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(3); // did not reach the server
+
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await c.getMe()).toEqual(ME);
+    expect(c.resilience.circuitState).toBe('closed');
+  });
+
+  it('reports an unreachable server as a network error (and retries connection refusals)', async () => {
+    const url = server.url;
+    await server.stop();
+    const c = createMattermostClient({ url, timeoutMs: 500, ratePerSec: 100, baseDelayMs: 1, maxDelayMs: 2 });
+    const err = await failure(c.createPost({ channel_id: 'c', message: 'hi' } as never));
+    expect(err.kind).toBe('network');
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    server = new ScriptedServer();
+    await server.start();
+  });
+
+  it('refuses requests beyond the budget queue instead of hammering the server', async () => {
+    const c = client({ ratePerSec: 1, budgetQueue: 1, budgetWaitMs: 5000 });
+    const results = await Promise.allSettled([c.getMe(), c.getMe(), c.getMe(), c.getMe()]);
+    const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    for (const r of refused) {
+      expect((r.reason as MattermostError).kind).toBe('budget');
+      expect((r.reason as MattermostError).message).toMatch(/BRIDGE_MM_RATE/);
+    }
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(4 - refused.length);
+  });
+
+  it('shares the budget between clients of the same bot through Redis', async () => {
+    const redis = connectRedis();
+    const prefix = testPrefix('mmclient');
+    try {
+      const a = client({ ratePerSec: 1, budgetQueue: 0, redis, budgetKeyPrefix: prefix });
+      const b = client({ ratePerSec: 1, budgetQueue: 0, redis, budgetKeyPrefix: prefix });
+      await a.getMe();
+      const err = await failure(b.getMe());
+      expect(err.kind).toBe('budget');
+    } finally {
+      await cleanupPrefix(redis, prefix);
+      redis.disconnect();
+    }
+  });
+
+  it('downloads file bytes with a size cap', async () => {
+    server.play('GET /api/v4/files/ybndrfg8ejkmcpqxot1uwisza3', {
+      status: 200,
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'hello file',
+    });
+    const c = client();
+    const got = await c.getFileBytes('ybndrfg8ejkmcpqxot1uwisza3', 100);
+    expect(got.bytes.toString()).toBe('hello file');
+    server.play('GET /api/v4/files/ybndrfg8ejkmcpqxot1uwisza3', {
+      status: 200,
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'x'.repeat(200),
+    });
+    await expect(c.getFileBytes('ybndrfg8ejkmcpqxot1uwisza3', 100)).rejects.toThrow(/larger than 100 bytes/);
+  });
+});
+
+describe('retryAfterMs', () => {
+  const h = (o: Record<string, string>) => new Headers(o);
+  it('reads Retry-After seconds and dates, else X-Ratelimit-Reset seconds', () => {
+    expect(retryAfterMs(h({ 'Retry-After': '3' }))).toBe(3000);
+    expect(retryAfterMs(h({ 'Retry-After': new Date(10_000).toUTCString() }), 4_000)).toBe(6000);
+    expect(retryAfterMs(h({ 'X-Ratelimit-Reset': '2' }))).toBe(2000);
+    expect(retryAfterMs(h({}))).toBeUndefined();
+    expect(retryAfterMs(h({ 'Retry-After': 'soon' }))).toBeUndefined();
+  });
+});
