@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import express from 'express';
-import pinoHttp from 'pino-http';
 import request from 'supertest';
 import { createLogger } from '../../src/logging/logger';
+import { httpLogger } from '../../src/logging/http';
 import { loadConfig } from '../../src/config/load';
 
 function capture() {
@@ -40,15 +40,17 @@ describe('logger redaction', () => {
     log.info(`free text Bearer someOtherToken1234 and Token ${slash}`);
 
     const app = express();
-    app.use(pinoHttp({ logger: log }));
+    app.use(httpLogger(log));
     app.post('/mcp', (_req, res) => {
       res.status(401).json({ error: 'no' });
     });
-    await request(app)
+    const res = await request(app)
       .post(`/mcp?access_token=${token}`)
+      .set('X-Request-ID', 'req-123')
       .set('Authorization', `Bearer ${apiKey}`)
       .set('Cookie', `MMAUTHTOKEN=${token}`)
       .send({ token: slash });
+    expect(res.headers['x-request-id']).toBe('req-123');
 
     const all = lines.join('');
     expect(lines.length).toBeGreaterThanOrEqual(7);
@@ -57,5 +59,6 @@ describe('logger redaction', () => {
     }
     expect(all).toContain('[REDACTED]');
     expect(all).toContain('config loaded');
+    expect(all).toContain('"id":"req-123"');
   });
 });
