@@ -2,7 +2,7 @@
  * The read side of the event log, as the MCP layer uses it. Cursors are Redis
  * stream entry ids; one update has the same cursor in every stream it is in.
  */
-import type { UpdateRecord, UpdateType } from '../updates/record';
+import type { NewUpdate, UpdateRecord, UpdateType } from '../updates/record';
 
 export interface EventFilter {
   /** Resource URIs to read (each is its own stream); default: the firehose `mattermost://events`. */
@@ -60,4 +60,17 @@ export interface EventLogReader {
   head(stream?: string): Promise<string>;
   /** Every new update appended after the call, in log order, until the signal aborts (one per process for fan-out). */
   tail(signal: AbortSignal): AsyncIterable<UpdateRecord>;
+}
+
+/** What `append` did with one update: its cursor, and whether it was already in the log. */
+export interface AppendResult {
+  eventId: string;
+  cursor: string;
+  duplicate: boolean;
+}
+
+/** The write side of the event log, used by the normalize workers (and slash commands for `command.*`). */
+export interface EventLogWriter {
+  /** Idempotent: an update whose `eventId` is already logged is not added again (its existing cursor is returned). */
+  append(updates: NewUpdate[]): Promise<AppendResult[]>;
 }

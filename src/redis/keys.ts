@@ -10,6 +10,8 @@ export function redisKeys(prefix: string) {
     bullPrefix: k('bull'),
     /** Event log: the firehose stream and one stream per resource URI. */
     logStream: (uri: string) => k('log', uri),
+    /** The id of the newest entry trimmed from that stream (cursors before it are expired). */
+    logTrimmed: (uri: string) => k('log', uri, 'trimmed'),
     dedup: (eventId: string) => k('dedup', eventId),
     /** Last seen update_at per channel, for REST catch-up. */
     channelOffsets: k('offsets', 'channels'),
@@ -20,8 +22,18 @@ export function redisKeys(prefix: string) {
     presence: k('presence'),
     slashTokens: k('slash', 'tokens'),
     commandTask: (requestId: string) => k('commands', requestId),
+    /** Resumability: the standalone GET stream's events of one MCP session (a Redis stream). */
     mcpEvents: (sessionId: string) => k('mcp', 'events', sessionId),
+    /** Resumability: events of the POST (request) streams of one MCP session. */
+    mcpRequestEvents: (sessionId: string) => k('mcp', 'events', sessionId, 'req'),
+    /** ZSET sessionId → last activity (ms) across every mcp instance. */
     mcpSessions: k('mcp', 'sessions'),
+    /** One MCP session's record (key name, client info, owning instance), expiring when idle. */
+    mcpSession: (sessionId: string) => k('mcp', 'session', sessionId),
+    /** The URIs one MCP session subscribed to (a set), so another instance can adopt the session. */
+    mcpSubscriptions: (sessionId: string) => k('mcp', 'subs', sessionId),
+    /** Pub/sub channel where mcp instances hand sessions over to each other. */
+    mcpControl: k('mcp', 'control'),
     rateLimit: k('ratelimit'),
     stats: k('stats'),
   };
