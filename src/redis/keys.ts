@@ -20,7 +20,15 @@ export function redisKeys(prefix: string) {
     watches: k('watches'),
     watchesChanged: k('watches', 'changed'),
     presence: k('presence'),
+    /** Hash commandId → token of the slash commands `install` registered (one per team). */
     slashTokens: k('slash', 'tokens'),
+    /** Hash: what `install` created (bot user id, command ids per team), so a rerun or uninstall knows. */
+    slashInstall: k('slash', 'install'),
+    /** The answer of one queued slash command, or `deferred` once the HTTP reply said "working on it". */
+    slashReply: (id: string) => k('slash', 'reply', id),
+    /** Uses left of one response_url (Mattermost allows 5 within 30 minutes); keyed by the URL's hash. */
+    slashResponseUrl: (urlHash: string) => k('slash', 'url', urlHash),
+    /** Hash: one `/mcp ask` task (question, where to answer, state), kept as long as the event log. */
     commandTask: (requestId: string) => k('commands', requestId),
     /** Resumability: the standalone GET stream's events of one MCP session (a Redis stream). */
     mcpEvents: (sessionId: string) => k('mcp', 'events', sessionId),
