@@ -1,0 +1,133 @@
+/**
+ * Redis-backed EventStore for the Streamable HTTP transport (one per session).
+ *
+ * The SDK's example store recovers the stream from the event id with
+ * `split('_')[0]`, which breaks for the standalone GET stream (`_GET_stream`),
+ * so server-initiated notifications were never replayed. Here every event id
+ * names its stream kind explicitly and `getStreamIdForEventId` is implemented:
+ *
+ * - `g<entry-id>`: the standalone GET stream, in `keys.mcpEvents(session)`;
+ * - `r<entry-id>`: a request (POST) stream, in `keys.mcpRequestEvents(session)`,
+ *   with the SDK's stream id stored beside the message.
+ *
+ * Entry ids come from Redis (XADD *), so they increase across instances and a
+ * client can resume on any instance that serves the same Redis. Both streams
+ * are bounded (MAXLEN) and expire with the session's idle timeout.
+ */
+import type { Redis } from 'ioredis';
+import type { EventStore, EventId, StreamId } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { RedisKeys } from '../redis/keys';
+
+/** The SDK's id of the standalone GET stream (webStandardStreamableHttp.js). */
+export const STANDALONE_STREAM_ID = '_GET_stream';
+
+export type EventStoreLimits = {
+  /** Events kept for the GET stream (notifications). */
+  maxStandalone: number;
+  /** Events kept for request streams (responses and request-scoped notifications). */
+  maxRequest: number;
+  /** Both streams expire this long after the last event. */
+  ttlMs: number;
+};
+
+export const DEFAULT_EVENT_STORE_LIMITS: EventStoreLimits = {
+  maxStandalone: 10_000,
+  maxRequest: 1_000,
+  ttlMs: 30 * 60_000,
+};
+
+const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
+const PAGE = 500;
+
+type Parsed = { kind: 'g' | 'r'; entryId: string };
+
+function parseEventId(eventId: string): Parsed | undefined {
+  const kind = eventId[0];
+  const entryId = eventId.slice(1);
+  if ((kind !== 'g' && kind !== 'r') || !ENTRY_ID.test(entryId)) return undefined;
+  return { kind, entryId };
+}
+
+function fieldsToObject(fields: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]] = fields[i + 1];
+  return out;
+}
+
+/** Priming events store `{}`; only real JSON-RPC messages are replayed. */
+function isReplayable(message: unknown): message is JSONRPCMessage {
+  return typeof message === 'object' && message !== null && (message as { jsonrpc?: unknown }).jsonrpc === '2.0';
+}
+
+export class RedisEventStore implements EventStore {
+  /** While true nothing is stored (used while an adopted session replays its initialize). */
+  muted = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    readonly sessionId: string,
+    private readonly limits: EventStoreLimits = DEFAULT_EVENT_STORE_LIMITS,
+  ) {}
+
+  private keyOf(kind: 'g' | 'r'): string {
+    return kind === 'g' ? this.keys.mcpEvents(this.sessionId) : this.keys.mcpRequestEvents(this.sessionId);
+  }
+
+  async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    if (this.muted) return 'r0-0';
+    const kind = streamId === STANDALONE_STREAM_ID ? 'g' : 'r';
+    const key = this.keyOf(kind);
+    const max = kind === 'g' ? this.limits.maxStandalone : this.limits.maxRequest;
+    const results = await this.redis
+      .multi()
+      .xadd(key, 'MAXLEN', '~', String(max), '*', 's', streamId, 'm', JSON.stringify(message))
+      .pexpire(key, this.limits.ttlMs)
+      .exec();
+    const [err, id] = results?.[0] ?? [new Error('no reply'), null];
+    if (err || typeof id !== 'string') throw err ?? new Error('XADD returned no id');
+    return `${kind}${id}`;
+  }
+
+  async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
+    const parsed = parseEventId(eventId);
+    if (!parsed) return undefined;
+    if (parsed.kind === 'g') return STANDALONE_STREAM_ID;
+    const entries = await this.redis.xrange(this.keyOf('r'), parsed.entryId, parsed.entryId);
+    return entries.length ? fieldsToObject(entries[0][1]).s : undefined;
+  }
+
+  async replayEventsAfter(
+    lastEventId: EventId,
+    { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<StreamId> {
+    const parsed = parseEventId(lastEventId);
+    const streamId = parsed ? await this.getStreamIdForEventId(lastEventId) : undefined;
+    if (!parsed || !streamId) throw new Error(`unknown event id ${JSON.stringify(lastEventId.slice(0, 64))}`);
+    const key = this.keyOf(parsed.kind);
+    let start = `(${parsed.entryId}`;
+    for (;;) {
+      const page = await this.redis.xrange(key, start, '+', 'COUNT', PAGE);
+      for (const [id, fields] of page) {
+        const f = fieldsToObject(fields);
+        if (f.s !== streamId) continue;
+        let message: unknown;
+        try {
+          message = JSON.parse(f.m);
+        } catch {
+          continue;
+        }
+        if (isReplayable(message)) await send(`${parsed.kind}${id}`, message);
+      }
+      if (page.length < PAGE) break;
+      start = `(${page[page.length - 1][0]}`;
+    }
+    return streamId;
+  }
+
+  /** Forgets everything stored for the session (called when the session ends for good). */
+  async clear(): Promise<void> {
+    await this.redis.unlink(this.keyOf('g'), this.keyOf('r'));
+  }
+}

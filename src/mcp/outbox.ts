@@ -1,0 +1,113 @@
+/**
+ * A session's pending `notifications/resources/updated`, coalesced per URI.
+ *
+ * Memory stays bounded whatever the client does: at most one pending entry
+ * per subscribed URI (subscriptions are capped), and nothing is handed to the
+ * transport while the client's stream is blocked (its socket buffer is full).
+ * A stream that stays blocked longer than `maxBlockedMs` gets the session
+ * closed through `onStalled`.
+ *
+ * Sends are serialized, and `exclusive()` holds them back while a stream is
+ * (re)attached, so a notification is never stored after a replay has read the
+ * event store but before the resumed stream is live.
+ */
+export interface OutboxOptions {
+  send: (uri: string) => Promise<void>;
+  /** True while the client's stream cannot take more bytes. */
+  isBlocked: () => boolean;
+  onStalled: (blockedMs: number) => void;
+  onError: (err: unknown) => void;
+  maxBlockedMs: number;
+  /** How often a blocked stream is re-checked. */
+  pollMs?: number;
+}
+
+export class Outbox {
+  private readonly pending = new Set<string>();
+  private draining = false;
+  private holds = 0;
+  private lock: Promise<void> = Promise.resolve();
+  private blockedSince?: number;
+  private retryTimer?: NodeJS.Timeout;
+  private closed = false;
+  /** Notifications merged into one already pending for the same URI. */
+  coalesced = 0;
+
+  constructor(private readonly opts: OutboxOptions) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  notify(uri: string): void {
+    if (this.closed) return;
+    if (this.pending.has(uri)) this.coalesced++;
+    else this.pending.add(uri);
+    void this.drain();
+  }
+
+  /** Runs `fn` with no notification sent meanwhile (used when a stream is attached). */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      return await this.locked(fn);
+    } finally {
+      this.holds--;
+      void this.drain();
+    }
+  }
+
+  /** A mutex: sends and exclusive sections run one after the other, in call order. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending.clear();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.drain();
+    }, this.opts.pollMs ?? 100);
+    this.retryTimer.unref();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining || this.closed || this.holds > 0) return;
+    this.draining = true;
+    try {
+      while (this.pending.size && !this.closed && this.holds === 0) {
+        if (this.opts.isBlocked()) {
+          const now = Date.now();
+          this.blockedSince ??= now;
+          if (now - this.blockedSince >= this.opts.maxBlockedMs) {
+            this.opts.onStalled(now - this.blockedSince);
+            return;
+          }
+          this.scheduleRetry();
+          return;
+        }
+        this.blockedSince = undefined;
+        const uri = this.pending.values().next().value as string;
+        this.pending.delete(uri);
+        try {
+          await this.locked(() => this.opts.send(uri));
+        } catch (err) {
+          this.opts.onError(err);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
