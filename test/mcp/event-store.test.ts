@@ -1,0 +1,95 @@
+import type { Redis } from 'ioredis';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { RedisEventStore, STANDALONE_STREAM_ID } from '../../src/mcp/event-store';
+import { redisKeys } from '../../src/redis/keys';
+import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
+
+const note = (n: number): JSONRPCMessage => ({
+  jsonrpc: '2.0',
+  method: 'notifications/resources/updated',
+  params: { uri: `mattermost://test/${n}` },
+});
+
+describe('RedisEventStore', () => {
+  const prefix = testPrefix('evstore');
+  const keys = redisKeys(prefix);
+  let redis: Redis;
+
+  beforeAll(() => {
+    redis = connectRedis();
+  });
+  afterAll(async () => {
+    await cleanupPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  async function replay(store: RedisEventStore, after: string) {
+    const got: { id: string; message: JSONRPCMessage }[] = [];
+    const stream = await store.replayEventsAfter(after, {
+      send: async (id, message) => {
+        got.push({ id, message });
+      },
+    });
+    return { stream, got };
+  }
+
+  it('replays the standalone GET stream after an event id (the SDK example store does not)', async () => {
+    const store = new RedisEventStore(redis, keys, 's1');
+    const first = await store.storeEvent(STANDALONE_STREAM_ID, note(0));
+    const ids = [];
+    for (let i = 1; i <= 3; i++) ids.push(await store.storeEvent(STANDALONE_STREAM_ID, note(i)));
+    expect(await store.getStreamIdForEventId(first)).toBe(STANDALONE_STREAM_ID);
+    const { stream, got } = await replay(store, first);
+    expect(stream).toBe(STANDALONE_STREAM_ID);
+    expect(got.map((g) => g.id)).toEqual(ids);
+    expect(got.map((g) => (g.message as { params: { uri: string } }).params.uri)).toEqual([
+      'mattermost://test/1',
+      'mattermost://test/2',
+      'mattermost://test/3',
+    ]);
+  });
+
+  it('replays a request stream only with its own events, skipping priming events', async () => {
+    const store = new RedisEventStore(redis, keys, 's2');
+    const priming = await store.storeEvent('req-a', {} as JSONRPCMessage);
+    await store.storeEvent('req-b', note(10));
+    const a1 = await store.storeEvent('req-a', note(11));
+    await store.storeEvent(STANDALONE_STREAM_ID, note(12));
+    const a2 = await store.storeEvent('req-a', { jsonrpc: '2.0', id: 1, result: {} });
+    expect(await store.getStreamIdForEventId(priming)).toBe('req-a');
+    const { stream, got } = await replay(store, priming);
+    expect(stream).toBe('req-a');
+    expect(got.map((g) => g.id)).toEqual([a1, a2]);
+  });
+
+  it('is shared by two instances of the same session (another bridge process)', async () => {
+    const a = new RedisEventStore(redis, keys, 's3');
+    const b = new RedisEventStore(redis, keys, 's3');
+    const start = await a.storeEvent(STANDALONE_STREAM_ID, note(0));
+    const later = await a.storeEvent(STANDALONE_STREAM_ID, note(1));
+    const { got } = await replay(b, start);
+    expect(got.map((g) => g.id)).toEqual([later]);
+  });
+
+  it('keeps sessions apart and rejects ids it never issued', async () => {
+    const a = new RedisEventStore(redis, keys, 's4');
+    const other = new RedisEventStore(redis, keys, 's5');
+    const id = await a.storeEvent('req-x', note(1));
+    expect(await other.getStreamIdForEventId(id)).toBeUndefined();
+    for (const bad of ['', 'x', 'g', 'gabc', 'r1-1-1', '_GET_stream_123_abc', 'g1-1; DROP']) {
+      expect(await a.getStreamIdForEventId(bad)).toBeUndefined();
+      await expect(replay(a, bad)).rejects.toThrow(/unknown event id/);
+    }
+  });
+
+  it('bounds what it keeps and expires with the session', async () => {
+    const store = new RedisEventStore(redis, keys, 's6', { maxStandalone: 10, maxRequest: 10, ttlMs: 60_000 });
+    for (let i = 0; i < 500; i++) await store.storeEvent(STANDALONE_STREAM_ID, note(i));
+    expect(await redis.xlen(keys.mcpEvents('s6'))).toBeLessThan(200);
+    const ttl = await redis.pttl(keys.mcpEvents('s6'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await store.clear();
+    expect(await redis.exists(keys.mcpEvents('s6'))).toBe(0);
+  });
+});
