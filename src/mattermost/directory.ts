@@ -10,6 +10,8 @@ import type { UserProfile } from '@mattermost/types/users';
 export interface Directory {
   user(id: string): Promise<UserProfile | undefined>;
   userByUsername(username: string): Promise<UserProfile | undefined>;
+  /** Many users at once (one request for those not cached); ids not found are absent. Optional. */
+  usersByIds?(ids: string[]): Promise<Map<string, UserProfile>>;
   channel(id: string): Promise<Channel | undefined>;
   channelByName(teamId: string, name: string): Promise<Channel | undefined>;
   team(id: string): Promise<Team | undefined>;

@@ -43,6 +43,8 @@ export type ToolResult<O extends ZodRawShape> = {
   structured: z.objectOutputType<O, z.ZodTypeAny>;
   /** Compact rendering for the model (names resolved, ISO times, next cursor). */
   text: string;
+  /** Extra MCP content blocks after the text, e.g. the image read_file returns. */
+  content?: Array<{ type: 'image'; data: string; mimeType: string }>;
 };
 
 export interface ToolDefinition<I extends ZodRawShape = ZodRawShape, O extends ZodRawShape = ZodRawShape, C = unknown> {
