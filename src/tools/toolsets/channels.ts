@@ -220,12 +220,16 @@ export const createChannel = mmTool({
     team: teamParam,
     name: z
       .string()
+      .max(64)
       .regex(CHANNEL_NAME, 'must be 2-64 lower-case letters, digits, - or _, starting with a letter or digit')
       .describe('URL name, e.g. "release-42"'),
     display_name: z.string().trim().min(1).max(64).describe('Name people see, e.g. "Release 42"'),
-    type: z.enum(['public', 'private']).default('public'),
-    purpose: z.string().max(250).optional(),
-    header: z.string().max(1024).optional(),
+    type: z
+      .enum(['public', 'private'])
+      .default('public')
+      .describe('"public" (anyone in the team may join) or "private"'),
+    purpose: z.string().max(250).optional().describe('What the channel is for (shown in the channel info)'),
+    header: z.string().max(1024).optional().describe('Text shown at the top of the channel (Markdown)'),
   },
   output: { channel: z.object(channelShape) },
   annotations: {

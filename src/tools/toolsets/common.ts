@@ -61,6 +61,7 @@ export const rootIdParam = postRef('Thread to reply in (any post of the thread)'
 export const idParam = (what: string) =>
   z
     .string()
+    .length(26, `must be a ${what} id: exactly 26 characters`)
     .regex(ID_PATTERN, `must be a ${what} id: 26 characters of a-z and 0-9 (Mattermost's id alphabet)`)
     .describe(`${what} id (26 characters).`);
 

@@ -218,7 +218,7 @@ export const uploadFile = mmTool({
   name: 'upload_file',
   toolset: 'files',
   scope: 'write',
-  description: `Uploads a file to a channel and, by default, posts it (with an optional message; root_id posts it as a thread reply). content is the file itself: plain text with encoding "text" (default) or base64 with encoding "base64", at most ${FILE_MAX_BYTES} bytes once decoded. With post=false the file is only uploaded and its file_id can be attached later through create_post file_ids. If the upload fails nothing is posted.`,
+  description: `Uploads a file to a channel and, by default, posts it (with an optional message; root_id posts it as a thread reply). content is the file itself: plain text with encoding "text" (default) or base64 with encoding "base64", at most ${FILE_MAX_BYTES} bytes once decoded. With post_file=false the file is only uploaded and its file_id can be attached later through create_post file_ids. If the upload fails nothing is posted.`,
   input: {
     channel: channelParam.optional(),
     root_id: rootIdParam.optional(),
@@ -233,15 +233,16 @@ export const uploadFile = mmTool({
     encoding: z.enum(['text', 'base64']).default('text').describe('"text" (UTF-8) or "base64" for binary files'),
     mime_type: z
       .string()
+      .max(100)
       .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type such as text/csv')
       .optional()
       .describe('Content type; guessed from the file name when omitted'),
     message: z.string().max(MESSAGE_MAX).optional().describe('Text of the post that carries the file'),
-    post: z.boolean().default(true).describe('false: only upload, return file_id for create_post'),
+    post_file: z.boolean().default(true).describe('false: only upload and return the file_id for create_post'),
   },
   output: {
     file: z.object(fileShape),
-    post: z.object(postShape).optional().describe('the post carrying the file (absent with post=false)'),
+    post: z.object(postShape).optional().describe('the post carrying the file (absent with post_file=false)'),
   },
   annotations: {
     title: 'Upload file',
@@ -269,10 +270,10 @@ export const uploadFile = mmTool({
     } else {
       throw new ToolError('validation', 'pass channel (or root_id to post the file in a thread)');
     }
-    if (!args.post && (args.message || rootId)) {
+    if (!args.post_file && (args.message || rootId)) {
       throw new ToolError(
         'validation',
-        'message and root_id need post=true; with post=false only the file is uploaded',
+        'message and root_id need post_file=true; with post_file=false only the file is uploaded',
       );
     }
     const bytes = args.encoding === 'base64' ? decodeBase64(args.content) : Buffer.from(args.content, 'utf8');
@@ -285,7 +286,7 @@ export const uploadFile = mmTool({
         `the file is ${bytes.length} bytes, more than ${FILE_MAX_BYTES}; nothing was uploaded`,
       );
     }
-    await ctx.progress(0, args.post ? 2 : 1, `uploading ${args.filename}`);
+    await ctx.progress(0, args.post_file ? 2 : 1, `uploading ${args.filename}`);
     const form = new FormData();
     form.append('channel_id', where.channel.id); // first: the server streams only when it knows the channel
     form.append(
@@ -306,7 +307,7 @@ export const uploadFile = mmTool({
     }
     if (!info?.id) throw new ToolError('unavailable', `upload of ${args.filename} gave no file id; nothing was posted`);
     const file = fileView(info);
-    if (!args.post) {
+    if (!args.post_file) {
       return {
         structured: { file },
         text: `Uploaded ${file.name} (${file.size} bytes) to ${where.label}: file_id ${file.id}. Attach it with create_post file_ids=["${file.id}"].`,

@@ -421,7 +421,7 @@ export const createPost = mmTool({
   toolset: 'posts',
   scope: 'write',
   description:
-    'Posts a message as the bot. To reply in a thread pass root_id (any post of the thread, id or permalink); channel may then be omitted. channel is an id, ~name, team:name or @username (a direct message, if allowed). Attach files uploaded with upload_file (post=false) through file_ids. Returns the new post id and its permalink.',
+    'Posts a message as the bot. To reply in a thread pass root_id (any post of the thread, id or permalink); channel may then be omitted. channel is an id, ~name, team:name or @username (a direct message, if allowed). Attach files uploaded with upload_file (post_file=false) through file_ids. Returns the new post id and its permalink.',
   input: {
     channel: channelParam.optional(),
     message: messageParam,

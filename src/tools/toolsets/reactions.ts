@@ -7,6 +7,7 @@ import { botUser, mm, mmTool, postIdParam, requireWrite, resolvePost, type Ctx }
 /** Emoji names as Mattermost stores them: letters, digits, `_`, `-`, `+` (e.g. +1, white_check_mark). */
 export const emojiParam = z
   .string()
+  .max(66)
   .trim()
   .transform((v) => v.replace(/^:|:$/g, '').toLowerCase())
   .pipe(
