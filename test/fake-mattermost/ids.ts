@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+
+/** Mattermost's base32 alphabet (model.NewId): ids are 26 of these characters. */
+export const ID_ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769';
+
+export function newId(): string {
+  const bytes = randomBytes(26);
+  let id = '';
+  for (const b of bytes) id += ID_ALPHABET[b & 31];
+  return id;
+}
+
+/** model.IsValidId: 26 letters or digits. */
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9]{26}$/.test(value);
+}
+
+let last = 0;
+/**
+ * Milliseconds since the epoch, strictly increasing inside this process so that
+ * `since` queries and create_at ordering are never ambiguous in tests.
+ */
+export function nowMs(): number {
+  const t = Date.now();
+  last = t > last ? t : last + 1;
+  return last;
+}
