@@ -52,15 +52,27 @@ export class CachedDirectory implements Directory {
     const base = { ttl, max, noDeleteOnFetchRejection: false } as const;
     this.users = new LRUCache<string, UserProfile>({
       ...base,
-      fetchMethod: (id) => orUndefined(this.client.getUser(id)),
+      fetchMethod: async (id) => {
+        const u = await orUndefined(this.client.getUser(id));
+        if (u) this.usernames.set(u.username, u.id);
+        return u;
+      },
     });
     this.channels = new LRUCache<string, Channel>({
       ...base,
-      fetchMethod: (id) => orUndefined(this.client.getChannel(id)),
+      fetchMethod: async (id) => {
+        const c = await orUndefined(this.client.getChannel(id));
+        if (c?.team_id) this.channelNames.set(`${c.team_id}:${c.name}`, c.id);
+        return c;
+      },
     });
     this.teams = new LRUCache<string, Team>({
       ...base,
-      fetchMethod: (id) => orUndefined(this.client.getTeam(id)),
+      fetchMethod: async (id) => {
+        const t = await orUndefined(this.client.getTeam(id));
+        if (t) this.teamNames.set(t.name, t.id);
+        return t;
+      },
     });
     // Name → id indexes; the object itself lives in the id cache.
     this.usernames = new LRUCache<string, string>(base);
