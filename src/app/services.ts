@@ -7,7 +7,7 @@ import type { Client4 } from '@mattermost/client';
 import type { BridgeConfig } from '../config/load';
 import type { Logger } from '../logging/logger';
 import type { RedisKeys } from '../redis/keys';
-import type { EventLogReader } from '../eventlog/types';
+import type { EventLogReader, EventLogWriter } from '../eventlog/types';
 import type { WatchList } from '../watches/types';
 import type { Directory } from '../mattermost/directory';
 import type { ChannelPolicy } from '../policy/channel-policy';
@@ -17,7 +17,8 @@ export interface BridgeServices {
   log: Logger;
   redis: Redis;
   keys: RedisKeys;
-  eventLog: EventLogReader;
+  /** Read side for MCP; `append` for the updates slash commands create (command.invoked/answered). */
+  eventLog: EventLogReader & EventLogWriter;
   watches: WatchList;
   /** Client4 on the resilient fetch (timeouts, retries, circuit breaker, request budget). */
   mattermost: Client4;

@@ -35,8 +35,8 @@ const slashCounter = new Counter({
 });
 
 export interface SlashRouterDeps {
-  /** The write side of the event log (for `command.invoked`). */
-  eventLog: EventLogWriter;
+  /** Where `command.invoked` updates go; default: services.eventLog. */
+  eventLog?: EventLogWriter;
   /** The `slash` queue (SlashFollowups); the worker may run in another process. */
   followups: FollowupEnqueuer;
   /** Accepted tokens; default: those `install` saved in Redis plus BRIDGE_SLASH_TOKENS. */
@@ -96,7 +96,7 @@ export function createSlashRouter(services: BridgeServices, deps: SlashRouterDep
   const tokens = deps.tokens ?? new RedisSlashTokens(redis, keys.slashTokens, config.BRIDGE_SLASH_TOKENS);
   const env: SlashEnv = {
     services,
-    eventLog: deps.eventLog,
+    eventLog: deps.eventLog ?? services.eventLog,
     tasks: new CommandTasks(redis, keys, config.BRIDGE_RETENTION_AGE),
     followups: deps.followups,
   };
