@@ -13,10 +13,16 @@ describe('get_me / list_teams', () => {
   it('says who the bot is, its teams and what the key may do', async () => {
     const r = await world.call('get_me', {});
     expect(r.isError).toBeFalsy();
-    const s = r.structuredContent as Record<string, any>;
+    const s = r.structuredContent as {
+      user: { username: string; is_bot: boolean };
+      teams: { name: string }[];
+      scopes: string[];
+      read_only: boolean;
+      direct_messages: boolean;
+    };
     expect(s.user.username).toBe('bridge-bot');
     expect(s.user.is_bot).toBe(true);
-    expect(s.teams.map((t: { name: string }) => t.name)).toEqual(['acme']);
+    expect(s.teams.map((t) => t.name)).toEqual(['acme']);
     expect(s.scopes).toEqual(['read', 'write']);
     expect(s.read_only).toBe(false);
     expect(s.direct_messages).toBe(false);
