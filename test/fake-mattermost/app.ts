@@ -136,8 +136,8 @@ export class FakeApp {
   /** SetStatus*: stores and broadcasts `status_change` to that user's own sockets when it changed. */
   setStatus(userId: string, status: Status['status'], manual: boolean, dndEndTime = 0): Status {
     const current = this.store.statuses.get(userId)!;
-    if (!manual && current.manual && current.status !== 'online') {
-      // An automatic change never overrides a status the user chose (away, dnd, offline).
+    if (!manual && current.manual) {
+      // An automatic change never overrides a status the user set (SetStatusOnline/Offline/Away).
       return current;
     }
     const changed = current.status !== status;
