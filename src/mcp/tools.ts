@@ -136,8 +136,9 @@ export async function callTool(
   };
   try {
     const result = await tool.handler(parsed.data, ctx);
+    const extraContent = (result as { content?: CallToolResult['content'] }).content ?? [];
     return {
-      content: [{ type: 'text', text: capText(result.text, opts.outputMaxChars) }],
+      content: [{ type: 'text', text: capText(result.text, opts.outputMaxChars) }, ...extraContent],
       structuredContent: result.structured as Record<string, unknown>,
     };
   } catch (err) {

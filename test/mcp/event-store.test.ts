@@ -42,7 +42,7 @@ describe('RedisEventStore', () => {
     const { stream, got } = await replay(store, first);
     expect(stream).toBe(STANDALONE_STREAM_ID);
     expect(got.map((g) => g.id)).toEqual(ids);
-    expect(got.map((g) => (g.message as { params: { uri: string } }).params.uri)).toEqual([
+    expect(got.map((g) => (g.message as unknown as { params: { uri: string } }).params.uri)).toEqual([
       'mattermost://test/1',
       'mattermost://test/2',
       'mattermost://test/3',
