@@ -247,6 +247,15 @@ export const CONFIG_KEYS = {
     schema: duration(1000, 3_600_000).default('15s'),
     doc: { example: '15s', description: 'Interval of the REST polling fallback.', default: '15s' },
   },
+  BRIDGE_INGEST_LOCK_TTL: {
+    schema: duration(1000, 60_000).default('6s'),
+    doc: {
+      example: '6s',
+      description:
+        'Lifetime of the ingest leader lock (renewed every third of it): a standby ingest takes over within about this long after the leader dies.',
+      default: '6s',
+    },
+  },
   BRIDGE_STATUS_POLL_INTERVAL: {
     schema: duration(1000, 3_600_000).default('60s'),
     doc: {

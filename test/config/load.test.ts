@@ -86,6 +86,7 @@ describe('loadConfig', () => {
     BRIDGE_WS_GRACE: 'soon',
     POLL_INTERVAL: '10ms',
     BRIDGE_STATUS_POLL_INTERVAL: '-5s',
+    BRIDGE_INGEST_LOCK_TTL: '2m',
     BRIDGE_RETENTION_AGE: '1s',
     BRIDGE_RETENTION_MAXLEN: '12abc',
     BRIDGE_MAX_SUBSCRIPTIONS: '0',
