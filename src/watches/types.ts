@@ -1,3 +1,5 @@
+import type { ChannelRef } from '../policy/types';
+
 /** Which channels are streamed (the list `/mcp watch` and `watch_channel` edit). Empty: every channel of the bot. */
 export interface WatchEntry {
   channelId: string;
@@ -14,6 +16,10 @@ export interface WatchList {
   add(entry: Omit<WatchEntry, 'addedAt'>): Promise<boolean>;
   /** false when the channel was not watched. */
   remove(channelId: string): Promise<boolean>;
-  /** Whether events of this channel are streamed (true for every channel when the list is empty). */
-  isStreamed(channelId: string): Promise<boolean>;
+  /**
+   * Whether events of this channel are streamed (every channel when the list is
+   * empty), within team scope and channel policy. `hint`: what the caller already
+   * knows of the channel (saves a directory lookup).
+   */
+  isStreamed(channelId: string, hint?: Omit<ChannelRef, 'id'>): Promise<boolean>;
 }

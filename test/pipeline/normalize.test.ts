@@ -41,6 +41,7 @@ describe('golden: posts', () => {
           channelName: 'town-square',
           channelType: 'O',
           teamId: TEAM.id,
+          teamName: 'acme',
           userId: USERS.alice.id,
           username: 'alice',
           message: 'hi all',

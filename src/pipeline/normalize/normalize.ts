@@ -119,6 +119,7 @@ interface PostView {
   channelName?: string;
   channelType?: string;
   teamId?: string;
+  teamName?: string;
   userId: string;
   username?: string;
   message: string;
@@ -155,12 +156,15 @@ async function readPost(e: RawEvent, ctx: NormalizeContext): Promise<ParsedPost>
     str(e.data.channel_name) && str(e.data.channel_type) ? undefined : quietly(() => ctx.directory.channel(channelId)),
   ]);
   const props = isRecord(p.props) && Object.keys(p.props).length ? p.props : undefined;
+  const teamId = str(e.data.team_id) ?? str(channel?.team_id);
+  const team = teamId ? await quietly(() => ctx.directory.team(teamId)) : undefined;
   const view: PostView = {
     id,
     channelId,
     channelName: str(e.data.channel_name) ?? channel?.name,
     channelType: str(e.data.channel_type) ?? channel?.type,
-    teamId: str(e.data.team_id) ?? str(channel?.team_id),
+    teamId,
+    teamName: team?.name,
     userId,
     username: user?.username ?? str(e.data.sender_name)?.replace(/^@/, ''),
     message: typeof p.message === 'string' ? p.message : '',
