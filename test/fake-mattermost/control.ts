@@ -138,7 +138,8 @@ export function controlRoutes(d: ControlDeps): Router {
       sendJson(res, 200, { status: 200, response: result.response, ...(result.exchange ?? {}) });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      sendJson(res, 200, { status: err.statusCode, error: err.toJSON() });
+      const exchange = (err as AppError & { exchange?: object }).exchange ?? {};
+      sendJson(res, 200, { status: err.statusCode, error: err.toJSON(), ...exchange });
     }
   });
 

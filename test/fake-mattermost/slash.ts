@@ -402,11 +402,15 @@ export class SlashCommands {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
     const exchange: CommandExchange = { request: { url, method, headers, form } };
+    // Errors carry the exchange so the control API can show what was sent and what came back.
+    const withExchange = (err: AppError) => Object.assign(err, { exchange });
     const failed = () =>
-      new AppError(
-        'api.command.execute_command.failed.app_error',
-        `Command with a trigger of '${cmd.trigger}' failed.`,
-        500,
+      withExchange(
+        new AppError(
+          'api.command.execute_command.failed.app_error',
+          `Command with a trigger of '${cmd.trigger}' failed.`,
+          500,
+        ),
       );
 
     let status: number;
@@ -428,22 +432,30 @@ export class SlashCommands {
     }
     exchange.reply = { status, contentType, body };
     if (status !== 200) {
-      throw new AppError(
-        'api.command.execute_command.failed_resp.app_error',
-        `Command with a trigger of '${cmd.trigger}' returned response ${status}.`,
-        500,
+      throw withExchange(
+        new AppError(
+          'api.command.execute_command.failed_resp.app_error',
+          `Command with a trigger of '${cmd.trigger}' returned response ${status}.`,
+          500,
+        ),
       );
     }
     const response = responseFromBody(contentType, body);
     if (!response) {
-      throw new AppError(
-        'api.command.execute_command.failed_empty.app_error',
-        `Command with a trigger of '${cmd.trigger}' returned an empty response.`,
-        500,
+      throw withExchange(
+        new AppError(
+          'api.command.execute_command.failed_empty.app_error',
+          `Command with a trigger of '${cmd.trigger}' returned an empty response.`,
+          500,
+        ),
       );
     }
     response.trigger_id = triggerId;
-    this.handleResponse(response, { userId: user.id, channelId: channel.id, rootId });
+    try {
+      this.handleResponse(response, { userId: user.id, channelId: channel.id, rootId });
+    } catch (err) {
+      throw err instanceof AppError ? withExchange(err) : err;
+    }
     return { response, exchange };
   }
 
