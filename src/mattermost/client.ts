@@ -173,6 +173,8 @@ export class ResilientFetch {
   private readonly budget: RateLimiterQueue;
   private readonly budgetKey: string;
   private pausedUntil = 0;
+  /** Counters for stats and tests: requests sent, retries, 429s seen, outage failures, budget refusals. */
+  readonly stats = { requests: 0, retries: 0, rateLimited: 0, outages: 0, budgetRefused: 0 };
   private readonly opts: Required<Omit<ResilienceOptions, 'redis' | 'budgetKeyPrefix' | 'log'>> & {
     log?: Logger;
   };
@@ -229,45 +231,49 @@ export class ResilientFetch {
 
   /** fetch with the whole policy; resolves to a 2xx..4xx Response or throws a MattermostError. */
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const signal = (init.signal as AbortSignal | null | undefined) ?? signalStore.getStore();
+    const signal = ((init.signal as AbortSignal | null | undefined) ?? signalStore.getStore()) || undefined;
     const method = (init.method ?? 'GET').toUpperCase();
-    await this.takeBudget(url, signal ?? undefined);
+    await this.takeBudget(url, signal);
     const repeatable = isRepeatable(method, url);
     for (let attempt = 1; ; attempt++) {
-      await this.waitForPause(signal ?? undefined);
+      await this.waitForPause(signal);
       let response: Response | undefined;
       let failure: MattermostError | undefined;
+      this.stats.requests++;
       try {
-        response = await this.breaker.execute(() => this.attempt(url, { ...init, method }, signal ?? undefined));
+        response = await this.breaker.execute(() => this.attempt(url, { ...init, method }, signal));
       } catch (err) {
         failure = this.asMattermostError(err, url);
+        // 5xx answers come back inside the error (thrown so that the breaker counts them).
         response = (err as { response?: Response }).response;
       }
       if (response && response.status !== 429 && response.status < 500) return response;
+      const last = attempt >= this.opts.maxAttempts;
 
-      if (response) {
-        // 429 or a 5xx that the breaker let through as a value: decide on retry.
+      if (response?.status === 429) {
+        this.stats.rateLimited++;
+        const delay = retryAfterMs(response.headers) ?? this.backoff(attempt);
+        // Every request of this client waits, not just this one: the budget is the server's.
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
+        if (last || delay > this.opts.maxRetryAfterMs) return response;
+        this.opts.log?.debug({ url: redactUrl(url), attempt, delay }, 'Mattermost 429; retrying');
+      } else if (response) {
+        this.stats.outages++;
+        if (last || !repeatable) return response;
         const wait = retryAfterMs(response.headers);
-        if (response.status === 429) {
-          const delay = wait ?? this.backoff(attempt);
-          this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
-          if (attempt >= this.opts.maxAttempts || delay > this.opts.maxRetryAfterMs) return response;
-          this.opts.log?.debug({ url: redactUrl(url), attempt, delay }, 'Mattermost 429; retrying');
-          continue;
-        }
-        if (!repeatable || attempt >= this.opts.maxAttempts) return response;
         await this.delay(wait !== undefined ? Math.min(wait, this.opts.maxDelayMs) : this.backoff(attempt), signal);
-        continue;
+      } else {
+        const err = failure as MattermostError;
+        if (isOutage(err)) this.stats.outages++;
+        const retryable =
+          !last &&
+          (err.kind === 'network' || err.kind === 'timeout') &&
+          (repeatable || (err.kind === 'network' && NOT_SENT_CODES.has(errorCode(err.cause) ?? '')));
+        if (!retryable) throw err;
+        this.opts.log?.debug({ url: redactUrl(url), attempt, kind: err.kind }, 'Mattermost request failed; retrying');
+        await this.delay(this.backoff(attempt), signal);
       }
-      const err = failure as MattermostError;
-      if (err.kind === 'aborted' || err.kind === 'circuit_open') throw err;
-      const retryable =
-        attempt < this.opts.maxAttempts &&
-        (err.kind === 'network' || err.kind === 'timeout') &&
-        (repeatable || (err.kind === 'network' && NOT_SENT_CODES.has(errorCode(err.cause) ?? '')));
-      if (!retryable) throw err;
-      this.opts.log?.debug({ url: redactUrl(url), attempt, kind: err.kind }, 'Mattermost request failed; retrying');
-      await this.delay(this.backoff(attempt), signal);
+      this.stats.retries++;
     }
   }
 
@@ -333,6 +339,7 @@ export class ResilientFetch {
     try {
       await this.budget.removeTokens(1, this.budgetKey, Math.ceil((Date.now() + this.opts.budgetWaitMs) / 1000));
     } catch (err) {
+      this.stats.budgetRefused++;
       throw this.error(
         'budget',
         url,

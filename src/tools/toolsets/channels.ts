@@ -51,7 +51,7 @@ export const listChannels = mmTool({
   toolset: 'channels',
   scope: 'read',
   description:
-    'Lists channels. scope "member" (default): the channels the bot is in, across its teams (direct/group messages too when allowed). scope "public": public channels of a team that the bot could join (join_channel). Each line shows ~name, display name, type, team and id; use ~name, team:name or the id in other tools. Channels outside this key\'s policy are left out and counted. Pages with cursor.',
+    'Lists channels: those the bot is in (scope "member", the default: across its teams, direct/group messages too when allowed) or the public channels of a team it could join with join_channel (scope "public"). Each line shows ~name, display name, type, team and id; use ~name, team:name or the id in other tools. Channels outside this key\'s policy are left out and counted. Pages with cursor.',
   input: {
     team: teamParam,
     scope: z

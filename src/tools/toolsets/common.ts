@@ -12,6 +12,7 @@ import type { UserProfile } from '@mattermost/types/users';
 import { z, type ZodRawShape } from 'zod';
 import { FileTooLargeError, isMattermostError, withAbortSignal, type ResilientClient4 } from '../../mattermost/client';
 import { ID_PATTERN, parseChannelRef, parsePostRef, parseUserRef } from '../../mattermost/refs';
+import type { ChannelPolicy } from '../../policy/channel-policy';
 import type { ChannelRef } from '../../policy/types';
 import type { ToolContext } from '../context';
 import { defineTool, ToolError, type ToolDefinition } from '../define';
@@ -258,11 +259,19 @@ export async function guardChannel(ctx: Ctx, channel: Channel, label?: string): 
   const decision = ctx.session.policy.check(policyRef(channel, team));
   if (decision.ok) return;
   const name = label ?? (await channelLabel(ctx, channel));
-  const how =
-    channel.type === 'D' || channel.type === 'G'
-      ? DIRECT_HOW_TO
-      : `an admin allows it by adding ${team ? `${team.name}:${channel.name}` : `~${channel.name}`} to BRIDGE_CHANNELS_ALLOW and removing it from BRIDGE_CHANNELS_DENY (or in this key's "channels" in BRIDGE_API_KEYS_FILE)`;
-  throw new ToolError('forbidden', `${name} is off limits for this API key (${decision.reason}); ${how}`);
+  // The policy's reason names the setting to change; add ours only when it does not.
+  const how = /BRIDGE_|API key/.test(decision.reason)
+    ? ''
+    : channel.type === 'D' || channel.type === 'G'
+      ? `; ${DIRECT_HOW_TO}`
+      : `; an admin allows it by adding ${team ? `${team.name}:${channel.name}` : `~${channel.name}`} to BRIDGE_CHANNELS_ALLOW and removing it from BRIDGE_CHANNELS_DENY (or in this key's "channels" in BRIDGE_API_KEYS_FILE)`;
+  throw new ToolError('forbidden', `${name} is off limits for this API key: ${decision.reason}${how}`);
+}
+
+/** Whether DMs/GMs pass both the global policy and this key's. */
+export function directAllowed(ctx: Ctx): boolean {
+  const allows = (p: ChannelPolicy) => (p as { allowsDirect?: boolean }).allowsDirect ?? p.rules.allowDirect;
+  return allows(ctx.services.policy) && allows(ctx.session.policy);
 }
 
 /** Whether a channel passes the policy (for filtering lists and search results). */
@@ -374,7 +383,7 @@ export async function resolveChannel(ctx: Ctx, raw: string, opts: { guard?: bool
     }
   } else {
     // Refuse before createDirectChannel (get-or-create) when DMs are off globally or for this key.
-    if (!ctx.services.policy.rules.allowDirect || !ctx.session.policy.rules.allowDirect) {
+    if (!directAllowed(ctx)) {
       throw new ToolError('forbidden', `a direct message with @${ref.username} is refused: ${DIRECT_HOW_TO}`);
     }
     const [me, user] = await Promise.all([botUser(ctx), mm(() => dir.userByUsername(ref.username))]);
@@ -413,9 +422,16 @@ export async function resolvePost(
   const parsed = parsePostRef(raw);
   if (!parsed.ok) throw new ToolError('validation', `${opts.param ?? 'post_id'}: ${parsed.error}`);
   const id = parsed.value.id;
-  const post = await mm(() => ctx.services.mattermost.getPost(id), {
-    notFound: `post ${id} not found (deleted, or in a channel the bot cannot read); call read_channel or search_posts to find posts`,
-    forbidden: `the bot cannot read post ${id}`,
+  const post = await ctx.services.mattermost.getPost(id).catch((err: unknown) => {
+    // Mattermost answers 403 alike for unknown posts and posts in channels the bot cannot read.
+    const status = (err as { status_code?: number }).status_code;
+    if (status === 404 || status === 403) {
+      throw new ToolError(
+        'not_found',
+        `post ${id} not found, or in a channel the bot cannot read; call read_channel or search_posts to find posts (join_channel for a public channel the bot is not in)`,
+      );
+    }
+    throw toToolError(err);
   });
   const channel = await resolveChannel(ctx, post.channel_id);
   return { post, channel };

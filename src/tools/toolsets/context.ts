@@ -1,6 +1,6 @@
 /** Toolset `context`: who the bot is, where it can act, what this key may do. */
 import { z } from 'zod';
-import { botTeams, botUser, mmTool, userShape, userView } from './common';
+import { botTeams, botUser, directAllowed, mmTool, userShape, userView } from './common';
 
 const teamShape = {
   id: z.string(),
@@ -35,7 +35,7 @@ export const getMe = mmTool({
   handler: async (_args, ctx) => {
     const [me, teams] = await Promise.all([botUser(ctx), botTeams(ctx)]);
     const cfg = ctx.services.config;
-    const direct = ctx.services.policy.rules.allowDirect && ctx.session.policy.rules.allowDirect;
+    const direct = directAllowed(ctx);
     const readOnly = cfg.BRIDGE_READ_ONLY || !ctx.session.scopes.includes('write');
     const teamViews = teams.map((t) => ({
       id: t.id,

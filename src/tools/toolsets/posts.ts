@@ -32,10 +32,14 @@ const postsOut = z.array(z.object(postShape));
 
 /** Posts of a PostList in `order`, oldest first, without deleted ones. */
 function ordered(list: PostList): Post[] {
-  return (list.order ?? [])
-    .map((id) => list.posts?.[id])
-    .filter((p): p is Post => !!p && !p.delete_at)
-    .sort((a, b) => a.create_at - b.create_at);
+  return (
+    (list.order ?? [])
+      .map((id) => list.posts?.[id])
+      .filter((p): p is Post => !!p && !p.delete_at)
+      // `order` is newest first: reversing keeps posts of the same millisecond in server order.
+      .reverse()
+      .sort((a, b) => a.create_at - b.create_at)
+  );
 }
 
 async function permalinkFor(ctx: Ctx, post: Post, where: ResolvedChannel): Promise<string> {
