@@ -16,9 +16,9 @@ export function summary(description: string): string {
   const flat = description
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/\b(e\.g|i\.e)\./g, '$1\u0000');
+    .replace(/\b(e\.g|i\.e)\./g, '$1\u2024');
   const m = /^(.*?[.!?])(\s|$)/.exec(flat);
-  return (m ? m[1] : flat).replace(/\u0000/g, '.').replace(/\|/g, '\\|');
+  return (m ? m[1] : flat).replace(/\u2024/g, '.').replace(/\|/g, '\\|');
 }
 
 function hints(t: DocTool): string {
