@@ -3,38 +3,16 @@
  * own rules, applied to channels and to update records alike.
  */
 import type { ApiKeyEntry } from '../config/api-keys';
-import { ChannelPolicy } from '../policy/channel-policy';
-import type { ChannelRef, PolicyDecision } from '../policy/types';
+import type { ChannelPolicy } from '../policy/channel-policy';
+import type { ChannelRef } from '../policy/types';
 import type { UpdateRecord } from '../updates/record';
-
-/** Both policies must allow a channel; the first refusal explains itself. */
-export class NarrowedPolicy extends ChannelPolicy {
-  constructor(
-    private readonly outer: ChannelPolicy,
-    private readonly inner: ChannelPolicy,
-  ) {
-    super(inner.rules);
-  }
-
-  override check(channel: ChannelRef): PolicyDecision {
-    const first = this.outer.check(channel);
-    return first.ok ? this.inner.check(channel) : first;
-  }
-}
 
 /** The policy of a key: the global one, narrowed when the key has channel rules of its own. */
 export function policyForKey(
   global: ChannelPolicy,
-  entry: Pick<ApiKeyEntry, 'channels' | 'allowDirect'>,
+  entry: Pick<ApiKeyEntry, 'name' | 'channels' | 'allowDirect'>,
 ): ChannelPolicy {
-  if (!entry.channels && entry.allowDirect === undefined) return global;
-  const own = new ChannelPolicy({
-    allow: entry.channels?.allow ?? [],
-    deny: entry.channels?.deny ?? [],
-    // a key cannot widen the global DM guard; absent means "no narrowing"
-    allowDirect: entry.allowDirect ?? true,
-  });
-  return new NarrowedPolicy(global, own);
+  return global.narrow({ ...entry.channels, allowDirect: entry.allowDirect }, entry.name);
 }
 
 function str(v: unknown): string | undefined {

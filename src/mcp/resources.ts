@@ -172,7 +172,7 @@ export class ResourceCatalog {
   private visible = (u: UpdateRecord) => updateVisible(this.session.policy, u);
 
   async list(): Promise<Resource[]> {
-    const watched = await this.services.watches.list().catch(() => []);
+    const watched = await this.watchList();
     const allowed = await this.allowedWatches(watched);
     const channels: Resource[] = allowed.map((w) => ({
       uri: URIS.channelPosts(w.channelId),
@@ -182,6 +182,15 @@ export class ResourceCatalog {
       mimeType: 'application/json',
     }));
     return [...FIXED, ...channels];
+  }
+
+  /** The watch list for listings and completion; unavailable (e.g. Redis down) reads as empty. */
+  private async watchList(): Promise<WatchEntry[]> {
+    try {
+      return await this.services.watches.list();
+    } catch {
+      return [];
+    }
   }
 
   async allowedWatches(watched: WatchEntry[]): Promise<WatchEntry[]> {
@@ -232,7 +241,7 @@ export class ResourceCatalog {
     const v = value.toLowerCase().replace(/^[~@]/, '');
     const candidates = new Map<string, string>(); // id → name
     if (template === URI_TEMPLATES.channelPosts && argument === 'channel_id') {
-      for (const w of await this.services.watches.list().catch(() => [])) candidates.set(w.channelId, w.channelName);
+      for (const w of await this.watchList()) candidates.set(w.channelId, w.channelName);
       for (const u of await this.recent()) {
         const name = (u.data as { post?: { channelName?: string } }).post?.channelName;
         if (u.channelId && !candidates.has(u.channelId)) candidates.set(u.channelId, name ?? '');

@@ -36,10 +36,7 @@ export async function collectBridgeStats(services: BridgeServices, now = Date.no
     redis.xrange(firehose, String(now - 60_000), '+', 'COUNT', RATE_SAMPLE_CAP),
     redis.zcount(keys.mcpSessions, now - config.BRIDGE_SESSION_IDLE_TIMEOUT, '+inf'),
     redis.hgetall(keys.stats),
-    services.watches.list().then(
-      (l) => l.length,
-      () => 0,
-    ),
+    (async () => (await services.watches.list()).length)().catch(() => 0),
   ]);
   const t = cursorTime(head);
   return {

@@ -13,6 +13,12 @@ import { createEventLog, type RedisEventLog } from '../../src/eventlog';
 import { ChannelPolicy } from '../../src/policy/channel-policy';
 import { redisKeys } from '../../src/redis/keys';
 import { connectRedis, testRedisUrl } from '../helpers/redis';
+import type { Post } from '@mattermost/types/posts';
+import { createMattermostClient } from '../../src/mattermost/client';
+import { CachedDirectory } from '../../src/mattermost/directory-cache';
+import { RedisWatchList } from '../../src/watches/redis-watch-list';
+import { normalizeEvent, postToRawEvents } from '../../src/pipeline/normalize';
+import type { FakeMattermost } from '../fake-mattermost';
 
 export const READ_KEY = 'read-key-0123456789abcdef';
 export const WRITE_KEY = 'write-key-0123456789abcdef';
@@ -62,13 +68,7 @@ export function buildServices(
     redis,
     keys,
     eventLog: createEventLog(config, redis, keys, log),
-    policy:
-      parts.policy ??
-      new ChannelPolicy({
-        allow: config.BRIDGE_CHANNELS_ALLOW,
-        deny: config.BRIDGE_CHANNELS_DENY,
-        allowDirect: config.BRIDGE_ALLOW_DIRECT,
-      }),
+    policy: parts.policy ?? ChannelPolicy.fromConfig(config),
     watches: parts.watches ?? (missing('watches') as BridgeServices['watches']),
     mattermost: parts.mattermost ?? (missing('mattermost') as BridgeServices['mattermost']),
     directory: parts.directory ?? (missing('directory') as BridgeServices['directory']),
@@ -103,4 +103,56 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** The real Mattermost-side parts on a fake Mattermost: resilient Client4, cached directory, watch list. */
+export function mattermostParts(config: BridgeConfig, redis: Redis) {
+  const keys = redisKeys(config.BRIDGE_REDIS_PREFIX);
+  const mattermost = createMattermostClient({
+    url: config.MATTERMOST_URL!,
+    token: config.MATTERMOST_TOKEN,
+    timeoutMs: config.BRIDGE_MM_TIMEOUT,
+    ratePerSec: 1000,
+    redis,
+    budgetKeyPrefix: keys.rateLimit,
+    baseDelayMs: 5,
+    maxDelayMs: 50,
+  });
+  const directory = new CachedDirectory(mattermost);
+  const watches = new RedisWatchList({
+    redis,
+    keys,
+    directory,
+    policy: ChannelPolicy.fromConfig(config),
+    teams: config.BRIDGE_TEAMS,
+  });
+  return { mattermost, directory, watches };
+}
+
+/**
+ * Puts a post made in the fake into the event log through the pipeline's own
+ * normalizer (REST form of the post → raw `posted` event → update records →
+ * idempotent append), as catch-up does. Returns the appended cursors.
+ */
+export async function ingestPost(
+  services: TestServices,
+  fake: FakeMattermost,
+  post: Record<string, unknown>,
+): Promise<string[]> {
+  const ch = await services.directory.channel(String(post.channel_id));
+  const raws = postToRawEvents(post as unknown as Post, { channel: ch });
+  const cursors: string[] = [];
+  for (const raw of raws) {
+    const result = await normalizeEvent(
+      raw,
+      { receivedAt: Date.now() },
+      {
+        directory: services.directory,
+        botUserId: fake.user('bridge-bot').id,
+      },
+    );
+    if (!result.ok) throw new Error(`normalize skipped the post: ${result.reason} ${result.detail}`);
+    for (const r of await services.eventLog.append(result.updates)) cursors.push(r.cursor);
+  }
+  return cursors;
 }

@@ -13,6 +13,7 @@ import { renderUpdates } from '../../mcp/render';
 import { updateVisible } from '../../mcp/policy';
 import { resourceAllowed } from '../../mcp/resources';
 import type { WatchEntry } from '../../watches/types';
+import { WatchRefusedError } from '../../watches/redis-watch-list';
 import { defineTool, ToolError } from '../define';
 import type { ToolContext } from '../context';
 import { channelParam, mmTool, resolveChannel } from './common';
@@ -247,12 +248,18 @@ export const watchChannel = mmTool({
   handler: async (args, ctx) => {
     const { channel, label } = await resolveChannel(ctx, args.channel, { guard: true });
     const addedBy = `mcp:${ctx.session.keyName}`;
-    const added = await ctx.services.watches.add({
-      channelId: channel.id,
-      channelName: channel.name,
-      teamId: channel.team_id,
-      addedBy,
-    });
+    let added: boolean;
+    try {
+      added = await ctx.services.watches.add({
+        channelId: channel.id,
+        channelName: channel.name,
+        teamId: channel.team_id,
+        addedBy,
+      });
+    } catch (err) {
+      if (err instanceof WatchRefusedError) throw new ToolError('forbidden', err.message);
+      throw err;
+    }
     const entry = (await ctx.services.watches.list()).find((w) => w.channelId === channel.id) ?? {
       channelId: channel.id,
       channelName: channel.name,

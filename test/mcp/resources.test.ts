@@ -1,0 +1,230 @@
+/**
+ * Resources and subscriptions end to end: an SDK Client over real HTTP, a post
+ * made in the fake Mattermost, the pipeline's normalizer and the real event
+ * log, the fan-out, and the channel policy of a restricted key.
+ *
+ * Posts reach the log through `ingestPost` (the pipeline's REST conversion +
+ * normalizer + append, as catch-up does) until the WebSocket ingest lands.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
+import { URIS } from '../../src/updates/uris';
+import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
+import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
+import {
+  buildServices,
+  connectClient,
+  eventually,
+  ingestPost,
+  mattermostParts,
+  testConfig,
+  type TestServices,
+} from './harness';
+
+const FULL_KEY = 'full-key-0123456789abcdef';
+const TOWN_KEY = 'town-key-0123456789abcdef';
+
+type Updated = { uri: string }[];
+
+function listen(client: Client): Updated {
+  const got: Updated = [];
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    got.push({ uri: n.params.uri });
+  });
+  return got;
+}
+
+function jsonOf(result: { contents: { mimeType?: string; text?: unknown }[] }) {
+  const c = result.contents.find((x) => x.mimeType === 'application/json');
+  return JSON.parse(String(c?.text)) as {
+    updates: { cursor: string; channelId?: string; data: { post?: { message: string } } }[];
+    nextCursor: string;
+  };
+}
+
+function textOf(result: { contents: { mimeType?: string; text?: unknown }[] }): string {
+  return String(result.contents.find((x) => x.mimeType === 'text/plain')?.text);
+}
+
+describe('resources and subscriptions over Streamable HTTP', () => {
+  const prefix = testPrefix('mcp-res');
+  const dir = mkdtempSync(join(tmpdir(), 'mmb-keys-'));
+  let redis: Redis;
+  let fake: FakeMattermost;
+  let services: TestServices;
+  let mcp: McpHttpHandle;
+  let town: string;
+  let offTopic: string;
+
+  beforeAll(async () => {
+    redis = connectRedis();
+    fake = await startFakeMattermost();
+    town = fake.channel('town-square').id;
+    offTopic = fake.channel('off-topic').id;
+    const keysFile = join(dir, 'keys.json');
+    writeFileSync(
+      keysFile,
+      JSON.stringify([
+        { name: 'full', key: FULL_KEY, scopes: ['read', 'write'] },
+        { name: 'town-only', key: TOWN_KEY, scopes: ['read'], channels: { allow: ['~town-square'], deny: [] } },
+      ]),
+    );
+    const config = testConfig(prefix, {
+      MATTERMOST_URL: fake.url,
+      MATTERMOST_TOKEN: fake.token('bridge-bot'),
+      BRIDGE_API_KEYS: '',
+      BRIDGE_API_KEYS_FILE: keysFile,
+    });
+    const serviceRedis = connectRedis();
+    services = buildServices(config, mattermostParts(config, serviceRedis), serviceRedis);
+    mcp = await startMcpHttp(services);
+  });
+
+  afterAll(async () => {
+    await mcp.stop();
+    await services.eventLog.close();
+    await fake.stop();
+    await cleanupPrefix(redis, prefix);
+    services.redis.disconnect();
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Posts in the fake and waits until the fan-out has dispatched the update. */
+  async function post(user: string, channel: string, message: string) {
+    const seen = new Promise<void>((resolve) => {
+      const off = mcp.fanout.onUpdate((u) => {
+        if ((u.data as { post?: { message?: string } }).post?.message === message) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const p = fake.post({ user, channel, message });
+    await ingestPost(services, fake, p);
+    await seen;
+    return p;
+  }
+
+  it('notifies a subscribed channel, shows the post on read, and stops after unsubscribe', async () => {
+    const { client } = await connectClient(mcp.url, FULL_KEY);
+    const got = listen(client);
+    const uri = URIS.channelPosts(town);
+    await client.subscribeResource({ uri });
+
+    await post('alice', 'town-square', 'hello from alice');
+    await eventually(() => got.some((n) => n.uri === uri), 5000, 'notifications/resources/updated');
+
+    const read = await client.readResource({ uri });
+    const body = jsonOf(read);
+    const last = body.updates[body.updates.length - 1];
+    expect(last.data.post?.message).toBe('hello from alice');
+    expect(last.cursor).toMatch(/^\d+-\d+$/);
+    expect(body.nextCursor).toBe(last.cursor);
+    expect(textOf(read)).toMatch(/~town-square @alice: hello from alice/);
+
+    // reading after the cursor: nothing newer yet
+    const after = jsonOf(await client.readResource({ uri: `${uri}?after=${last.cursor}` }));
+    expect(after.updates).toEqual([]);
+
+    await client.unsubscribeResource({ uri });
+    const before = got.length;
+    await post('alice', 'town-square', 'after unsubscribe');
+    // the fan-out has dispatched it; give a notification in flight time to arrive
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got.length).toBe(before);
+    await client.close();
+  });
+
+  it('a key allowed only ~town-square never hears of ~off-topic: lists, reads, notifications, events', async () => {
+    const { client } = await connectClient(mcp.url, TOWN_KEY);
+    const got = listen(client);
+    await client.subscribeResource({ uri: URIS.events });
+    await client.subscribeResource({ uri: URIS.newChannelPosts });
+    await expect(client.subscribeResource({ uri: URIS.channelPosts(offTopic) })).rejects.toThrow(/not available/);
+    await expect(client.readResource({ uri: URIS.channelPosts(offTopic) })).rejects.toThrow(/not found/);
+
+    const { client: full } = await connectClient(mcp.url, FULL_KEY);
+    const fullGot = listen(full);
+    await full.subscribeResource({ uri: URIS.events });
+
+    await post('bob', 'off-topic', 'secret off-topic talk');
+    await eventually(() => fullGot.length > 0, 5000, 'the full key to hear of off-topic');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([]);
+
+    await post('alice', 'town-square', 'public town talk');
+    await eventually(() => got.length >= 2, 5000, 'the restricted key to hear of town-square');
+    expect(new Set(got.map((n) => n.uri))).toEqual(new Set([URIS.events, URIS.newChannelPosts]));
+
+    const events = jsonOf(await client.readResource({ uri: URIS.events }));
+    expect(events.updates.length).toBeGreaterThan(0);
+    expect(events.updates.every((u) => u.channelId === town)).toBe(true);
+    expect(JSON.stringify(events)).not.toContain('secret off-topic talk');
+
+    const tool = await client.callTool({ name: 'get_events', arguments: { limit: 100 } });
+    expect(tool.isError).toBeFalsy();
+    const structured = tool.structuredContent as { updates: { channelId?: string }[] };
+    expect(structured.updates.length).toBeGreaterThan(0);
+    expect(structured.updates.every((u) => u.channelId === town)).toBe(true);
+    expect(JSON.stringify(tool)).not.toContain('secret off-topic talk');
+
+    const forbidden = await client.callTool({ name: 'get_events', arguments: { channels: ['~off-topic'] } });
+    expect(forbidden.isError).toBe(true);
+    expect((forbidden.structuredContent as { error: { category: string } }).error.category).toBe('forbidden');
+
+    const fullEvents = jsonOf(await full.readResource({ uri: URIS.events }));
+    expect(JSON.stringify(fullEvents)).toContain('secret off-topic talk');
+    await client.close();
+    await full.close();
+  });
+
+  it('lists resources and templates, and completes channel ids by name', async () => {
+    const { client } = await connectClient(mcp.url, FULL_KEY);
+    const { resources } = await client.listResources();
+    const uris = resources.map((r) => r.uri);
+    for (const uri of [
+      URIS.events,
+      URIS.newChannelPosts,
+      URIS.reactions,
+      URIS.mentions,
+      URIS.commands,
+      URIS.watches,
+      URIS.stats,
+    ]) {
+      expect(uris).toContain(uri);
+    }
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([
+      'mattermost://channels/{channel_id}/posts',
+      'mattermost://posts/{post_id}/thread',
+      'mattermost://users/{user_id}/status',
+    ]);
+    const completion = await client.complete({
+      ref: { type: 'ref/resource', uri: 'mattermost://channels/{channel_id}/posts' },
+      argument: { name: 'channel_id', value: 'town' },
+    });
+    expect(completion.completion.values).toContain(town);
+    const stats = await client.readResource({ uri: URIS.stats });
+    expect(textOf(stats)).toMatch(/bridge stats/);
+    await client.close();
+  });
+
+  it('notifies mattermost://watches when the watch list changes', async () => {
+    const { client } = await connectClient(mcp.url, FULL_KEY);
+    const got = listen(client);
+    await client.subscribeResource({ uri: URIS.watches });
+    const r = await client.callTool({ name: 'watch_channel', arguments: { channel: '~town-square' } });
+    expect(r.isError).toBeFalsy();
+    await eventually(() => got.some((n) => n.uri === URIS.watches), 5000, 'watches notification');
+    const read = await client.readResource({ uri: URIS.watches });
+    expect(textOf(read)).toMatch(/~town-square/);
+    await client.callTool({ name: 'unwatch_channel', arguments: { channel: '~town-square' } });
+    await client.close();
+  });
+});
