@@ -314,6 +314,29 @@ describe('golden: reactions, status, channels, members, users', () => {
     });
   });
 
+  test('membership ids: a replay of the same delivery is the same id, another delivery is not', async () => {
+    const frame = {
+      event: 'user_added',
+      data: { team_id: TEAM.id, user_id: USERS.bob.id },
+      broadcast: broadcast({ channel_id: CHANNELS.dev.id }),
+      seq: 11,
+    };
+    const a = await one(frame);
+    const replay = await one({ ...frame });
+    const later = await one({ ...frame, seq: 40 });
+    expect(replay.eventId).toBe(a.eventId);
+    expect(later.eventId).not.toBe(a.eventId);
+    const polled = await one({
+      event: 'status_change',
+      data: { user_id: USERS.bob.id, status: 'dnd', at: T0 },
+      broadcast: broadcast(),
+    });
+    expect(polled).toMatchObject({
+      eventId: statusChanged({ userId: USERS.bob.id, status: 'dnd', at: T0 }).eventId,
+      at: ISO0,
+    });
+  });
+
   test('new_user → user.created; user_updated → user.updated + invalidation', async () => {
     const created = await one({ event: 'new_user', data: { user_id: USERS.bob.id }, broadcast: broadcast(), seq: 1 });
     expect(created).toMatchObject({

@@ -292,8 +292,11 @@ const statusChange: Handler = async (e, meta, ctx) => {
   const userId = need(str(e.data.user_id) ?? str(e.broadcast.user_id), 'data.user_id');
   const status = need(str(e.data.status), 'data.status');
   const user = await quietly(() => ctx.directory.user(userId));
-  const ref = millis(e.data.last_activity_at) ?? deliveryRef(e, meta);
-  return [statusUpdate(userId, status, eventIds.statusChanged(userId, status, ref), meta.receivedAt, user?.username)];
+  // `at`: set by the presence poller when it enqueues a change it saw; real frames carry neither
+  const atMs = millis(e.data.at);
+  const ref = atMs ?? millis(e.data.last_activity_at) ?? deliveryRef(e, meta);
+  const id = eventIds.statusChanged(userId, status, ref);
+  return [statusUpdate(userId, status, id, atMs ?? meta.receivedAt, user?.username)];
 };
 
 function statusUpdate(userId: string, status: string, eventId: string, atMs: number, username?: string): NewUpdate {
