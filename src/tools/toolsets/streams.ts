@@ -4,7 +4,9 @@
  * live stream: get a cursor, wait for updates after it, act, continue from
  * the cursor returned. Every read is filtered by the session's channel policy.
  */
+import { Gauge } from 'prom-client';
 import { z } from 'zod';
+import { registry } from '../../metrics/registry';
 import { UPDATE_TYPES, type UpdateRecord } from '../../updates/record';
 import { parseUri } from '../../updates/uris';
 import type { ReadResult } from '../../eventlog/types';
@@ -19,6 +21,12 @@ import type { ToolContext } from '../context';
 import { channelParam, mmTool, resolveChannel } from './common';
 
 const MAX_LIMIT = 100;
+
+export const waitsInFlight = new Gauge({
+  name: 'mmb_mcp_waits_in_flight',
+  help: 'wait_for_events calls currently waiting',
+  registers: [registry],
+});
 const DEFAULT_WAIT_MS = 25_000;
 /** Longest single blocking read inside wait_for_events, so progress can be reported in between. */
 const WAIT_SLICE_MS = 10_000;
@@ -134,6 +142,31 @@ Filter with streams (e.g. ["mattermost://mentions"] for posts mentioning the bot
   },
 });
 
+/**
+ * Waits in slices of at most WAIT_SLICE_MS so progress can be reported in
+ * between (clients that set resetTimeoutOnProgress then never time out).
+ */
+async function waitInSlices(
+  ctx: ToolContext,
+  filter: Awaited<ReturnType<typeof eventFilter>>,
+  after: string,
+  total: number,
+): Promise<ReadResult> {
+  const started = Date.now();
+  const deadline = started + total;
+  for (;;) {
+    const r = await ctx.services.eventLog.waitFor({
+      ...filter,
+      after,
+      timeoutMs: Math.max(0, Math.min(deadline - Date.now(), WAIT_SLICE_MS)),
+      signal: ctx.signal,
+    });
+    after = r.nextCursor;
+    if (r.updates.length || ctx.signal.aborted || Date.now() >= deadline) return r;
+    await ctx.progress(Date.now() - started, total, 'waiting for Mattermost updates');
+  }
+}
+
 export const waitForEvents = defineTool({
   name: 'wait_for_events',
   toolset: 'streams',
@@ -164,21 +197,13 @@ Without cursor it waits for updates after now. Same filters as get_events (strea
     const filter = await eventFilter(ctx, args);
     const cap = ctx.services.config.BRIDGE_WAIT_MAX;
     const total = Math.min(args.timeout_ms ?? DEFAULT_WAIT_MS, cap);
-    const started = Date.now();
-    const deadline = started + total;
-    let after = args.cursor ?? (await ctx.services.eventLog.head());
-    let r: ReadResult = { updates: [], nextCursor: after };
-    for (;;) {
-      const left = deadline - Date.now();
-      r = await ctx.services.eventLog.waitFor({
-        ...filter,
-        after,
-        timeoutMs: Math.max(0, Math.min(left, WAIT_SLICE_MS)),
-        signal: ctx.signal,
-      });
-      after = r.nextCursor;
-      if (r.updates.length || ctx.signal.aborted || Date.now() >= deadline) break;
-      await ctx.progress(Date.now() - started, total, 'waiting for Mattermost updates');
+    const after = args.cursor ?? (await ctx.services.eventLog.head());
+    waitsInFlight.inc();
+    let r: ReadResult;
+    try {
+      r = await waitInSlices(ctx, filter, after, total);
+    } finally {
+      waitsInFlight.dec();
     }
     if (ctx.signal.aborted && !r.updates.length) throw new ToolError('unavailable', 'the wait was cancelled');
     const timedOut = r.updates.length === 0;
