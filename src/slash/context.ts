@@ -2,7 +2,7 @@
 import type { BridgeServices } from '../app/services';
 import type { EventLogWriter } from '../eventlog/types';
 import type { SlashForm } from './form';
-import type { CommandTasks } from './tasks';
+import { CommandTasks } from './tasks';
 
 /** The form as handlers and follow-up jobs see it: never the token. */
 export type InvocationForm = Omit<SlashForm, 'token'>;
@@ -31,4 +31,14 @@ export interface Invocation<A> {
   args: A;
   /** `/mcp` (the trigger as typed), for usage lines. */
   trigger: string;
+}
+
+/** The environment handlers run in, the same in the HTTP process and in the follow-up worker. */
+export function slashEnv(services: BridgeServices, followups: FollowupEnqueuer, eventLog?: EventLogWriter): SlashEnv {
+  return {
+    services,
+    eventLog: eventLog ?? services.eventLog,
+    tasks: new CommandTasks(services.redis, services.keys, services.config.BRIDGE_RETENTION_AGE),
+    followups,
+  };
 }

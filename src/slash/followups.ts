@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
 import { isMattermostError } from '../mattermost/client';
 import type { RedisKeys } from '../redis/keys';
 import { findCommand } from './commands';
-import type { FollowupEnqueuer, FollowupJob, SlashEnv } from './context';
+import type { BridgeServices } from '../app/services';
+import { slashEnv, type FollowupEnqueuer, type FollowupJob, type SlashEnv } from './context';
 import { postQuestion } from './question';
 import { publishReply } from './reply';
 import { ephemeral, type CommandResponse } from './response';
@@ -58,10 +59,15 @@ export function failureResponse(err: unknown): CommandResponse {
   return ephemeral('That failed on the bridge side; try again, and tell an admin if it keeps failing.');
 }
 
-export type SlashWorkerOptions = { concurrency?: number };
+export type SlashWorkerOptions = {
+  /** The queue, for handlers that enqueue more work or report its depth. */
+  followups: FollowupEnqueuer;
+  concurrency?: number;
+};
 
-export function createSlashWorker(env: SlashEnv, options: SlashWorkerOptions = {}): Worker<FollowupJob> {
-  const { services } = env;
+/** The worker of the `slash` queue (worker role). Close it on shutdown. */
+export function createSlashWorker(services: BridgeServices, options: SlashWorkerOptions): Worker<FollowupJob> {
+  const env: SlashEnv = slashEnv(services, options.followups);
   const log = services.log.child({ component: 'slash-worker' });
 
   async function runCommand(data: Extract<FollowupJob, { kind: 'command' }>): Promise<void> {

@@ -19,12 +19,11 @@ import type { BridgeServices } from '../app/services';
 import type { EventLogWriter } from '../eventlog/types';
 import { registry } from '../metrics/registry';
 import { findCommand, splitText, unknownCommand, usageOf, UsageError } from './commands';
-import type { FollowupEnqueuer, InvocationForm, SlashEnv } from './context';
+import { slashEnv, type FollowupEnqueuer, type InvocationForm, type SlashEnv } from './context';
 import { decodeSlashForm, MAX_FORM_BYTES, validateSlashForm } from './form';
 import { awaitReply } from './reply';
 import { ephemeral, JSON_CONTENT_TYPE, type CommandResponse } from './response';
 import { registerResponseUrl } from './response-url';
-import { CommandTasks } from './tasks';
 import { presentedToken, RedisSlashTokens, tokenMatches, type SlashTokenSource } from './tokens';
 
 const slashCounter = new Counter({
@@ -94,12 +93,7 @@ export function createSlashRouter(services: BridgeServices, deps: SlashRouterDep
   const { config, redis, keys } = services;
   const log = services.log.child({ component: 'slash' });
   const tokens = deps.tokens ?? new RedisSlashTokens(redis, keys.slashTokens, config.BRIDGE_SLASH_TOKENS);
-  const env: SlashEnv = {
-    services,
-    eventLog: deps.eventLog ?? services.eventLog,
-    tasks: new CommandTasks(redis, keys, config.BRIDGE_RETENTION_AGE),
-    followups: deps.followups,
-  };
+  const env = slashEnv(services, deps.followups, deps.eventLog);
   const inlineWaitMs = deps.inlineWaitMs ?? 2000;
   const deadlineMs = deps.deadlineMs ?? 2800;
 

@@ -2,7 +2,8 @@
  * `/mcp watch [~channel]`, `/mcp unwatch [~channel]` and `/mcp watching`:
  * the watch list (the same one `watch_channel` edits). Changing it is allowed
  * for BRIDGE_WATCH_ROLES, checked through Mattermost's REST API as the bot
- * sees the user and the channel; the channel policy and the DM guard apply.
+ * sees the user and the channel; the watch list itself applies team scope,
+ * the channel policy and the DM guard.
  */
 import type { Channel } from '@mattermost/types/channels';
 import { isMattermostError } from '../../mattermost/client';
@@ -11,6 +12,7 @@ import type { Invocation, InvocationForm, SlashEnv } from '../context';
 import { allowedBy, describeRoles, userRoles } from '../permissions';
 import { ephemeral, type CommandResponse } from '../response';
 import { UsageError } from '../usage';
+import { WatchRefusedError } from '../../watches';
 
 export interface ChannelArg {
   /** Absent: the channel the command was typed in. */
@@ -84,26 +86,21 @@ export async function runWatch(
     );
   }
   if (action === 'add') {
-    const team = channel.team_id ? await services.directory.team(channel.team_id) : undefined;
-    const decision = services.policy.check({
-      id: channel.id,
-      name: channel.name,
-      teamId: channel.team_id || undefined,
-      teamName: team?.name,
-      type: channel.type as 'O' | 'P',
-    });
-    if (!decision.ok) {
+    const before = await services.watches.list();
+    let added: boolean;
+    try {
+      added = await services.watches.add({
+        channelId: channel.id,
+        channelName: channel.name,
+        teamId: channel.team_id,
+        addedBy: `@${inv.form.userName || inv.form.userId}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WatchRefusedError)) throw err;
       return ephemeral(
-        `${name} is off limits for the agents (${decision.reason}); an admin must allow it in BRIDGE_CHANNELS_ALLOW / BRIDGE_CHANNELS_DENY first.`,
+        `${name} cannot be watched: ${err.reason}. An admin decides this with BRIDGE_CHANNELS_ALLOW / BRIDGE_CHANNELS_DENY and BRIDGE_TEAMS.`,
       );
     }
-    const before = await services.watches.list();
-    const added = await services.watches.add({
-      channelId: channel.id,
-      channelName: channel.name,
-      teamId: channel.team_id,
-      addedBy: `@${inv.form.userName || inv.form.userId}`,
-    });
     const lines = [added ? `The agents now watch ${name}.` : `${name} was already watched; nothing changed.`];
     if (added && before.length === 0) {
       lines.push('This is the first watched channel, so from now on only watched channels are streamed to the agents.');
