@@ -76,13 +76,17 @@ export function buildServices(
 }
 
 /** An SDK client over real HTTP; `reconnect` lets it resume its GET stream (otherwise it never retries). */
-export async function connectClient(url: string, key?: string, opts: { name?: string; reconnect?: boolean } = {}) {
+export async function connectClient(
+  url: string,
+  key?: string,
+  opts: { name?: string; reconnect?: boolean; reconnectDelayMs?: number } = {},
+) {
   const client = new Client({ name: opts.name ?? 'mcp-test', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: key ? { headers: { Authorization: `Bearer ${key}` } } : undefined,
     reconnectionOptions: {
-      initialReconnectionDelay: 50,
-      maxReconnectionDelay: 200,
+      initialReconnectionDelay: opts.reconnectDelayMs ?? 50,
+      maxReconnectionDelay: Math.max(200, opts.reconnectDelayMs ?? 0),
       reconnectionDelayGrowFactor: 1.5,
       maxRetries: opts.reconnect ? 20 : 0,
     },
