@@ -16,8 +16,7 @@ import { loadConfig } from '../../src/config/load';
 import { createMattermostClient, type ResilienceOptions, type ResilientClient4 } from '../../src/mattermost/client';
 import { CachedDirectory } from '../../src/mattermost/directory-cache';
 import { callTool, type AnyTool, type Extra } from '../../src/mcp/tools';
-import { ChannelPolicy } from '../../src/policy/channel-policy';
-import type { ChannelPolicyRules } from '../../src/policy/types';
+import { ChannelPolicy, type KeyChannelRules } from '../../src/policy/channel-policy';
 import { redisKeys } from '../../src/redis/keys';
 import type { SessionInfo } from '../../src/tools/context';
 import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
@@ -50,7 +49,8 @@ export type WorldOptions = {
 
 export type CallOptions = {
   scopes?: Scope[];
-  policy?: Partial<ChannelPolicyRules>;
+  /** The API key's own channel rules (they narrow the global policy). */
+  policy?: KeyChannelRules;
   signal?: AbortSignal;
   progressToken?: string | number;
 };
@@ -119,11 +119,7 @@ export class ToolWorld {
       watches: unused('watches'),
       mattermost: this.client,
       directory: this.directory,
-      policy: new ChannelPolicy({
-        allow: config.BRIDGE_CHANNELS_ALLOW,
-        deny: config.BRIDGE_CHANNELS_DENY,
-        allowDirect: config.BRIDGE_ALLOW_DIRECT,
-      }),
+      policy: ChannelPolicy.fromConfig(config),
     };
   }
 
@@ -146,8 +142,8 @@ export class ToolWorld {
   }
 
   session(opts: CallOptions = {}): SessionInfo {
-    const global = this.services.policy;
-    const policy = opts.policy ? new ChannelPolicy({ ...global.rules, ...opts.policy }) : global;
+    // The key's own channel rules narrow the global policy, as for keys from BRIDGE_API_KEYS_FILE.
+    const policy = this.services.policy.narrow(opts.policy, 'test-key');
     return { id: 'test-session', keyName: 'test-key', scopes: opts.scopes ?? ['read', 'write'], policy };
   }
 

@@ -12,7 +12,6 @@ import type { UserProfile } from '@mattermost/types/users';
 import { z, type ZodRawShape } from 'zod';
 import { FileTooLargeError, isMattermostError, withAbortSignal, type ResilientClient4 } from '../../mattermost/client';
 import { ID_PATTERN, parseChannelRef, parsePostRef, parseUserRef } from '../../mattermost/refs';
-import type { ChannelPolicy } from '../../policy/channel-policy';
 import type { ChannelRef } from '../../policy/types';
 import type { ToolContext } from '../context';
 import { defineTool, ToolError, type ToolDefinition } from '../define';
@@ -270,8 +269,7 @@ export async function guardChannel(ctx: Ctx, channel: Channel, label?: string): 
 
 /** Whether DMs/GMs pass both the global policy and this key's. */
 export function directAllowed(ctx: Ctx): boolean {
-  const allows = (p: ChannelPolicy) => (p as { allowsDirect?: boolean }).allowsDirect ?? p.rules.allowDirect;
-  return allows(ctx.services.policy) && allows(ctx.session.policy);
+  return ctx.services.policy.allowsDirect && ctx.session.policy.allowsDirect;
 }
 
 /** Whether a channel passes the policy (for filtering lists and search results). */
