@@ -32,6 +32,7 @@ import type { AnyTool } from '../../src/mcp/tools';
 import type { Worker } from 'bullmq';
 
 export const AGENT_KEY = 'agent-key-0123456789abcdef';
+export const READER_KEY = 'reader-key-0123456789abcdef';
 
 export type InvokeResult = {
   status: number;
@@ -125,7 +126,7 @@ export class SlashWorld {
         BRIDGE_HOST: '127.0.0.1',
         BRIDGE_PORT: String(port),
         BRIDGE_PUBLIC_URL: w.publicUrl,
-        BRIDGE_API_KEYS: `agent:${AGENT_KEY}:read+write`,
+        BRIDGE_API_KEYS: `agent:${AGENT_KEY}:read+write,reader:${READER_KEY}:read`,
         ...options.env,
       },
     });
