@@ -267,11 +267,21 @@ describe('search_posts', () => {
     expect(s<{ hidden_by_policy: number }>(r).hidden_by_policy).toBe(1);
   });
 
-  it('stops when the request is cancelled', async () => {
+  it('stops when the request is cancelled, also in the middle of a Mattermost request', async () => {
     const ac = new AbortController();
     ac.abort();
     const e = errorOf(await world.call('search_posts', { terms: 'needle' }, { signal: ac.signal }));
     expect(e.message).toMatch(/cancelled/);
+
+    world.fake.setFaults({ slow: { path: '/api/v4/teams/*/posts/search', delayMs: 600 } });
+    try {
+      const mid = new AbortController();
+      const pending = world.call('search_posts', { terms: 'needle' }, { signal: mid.signal });
+      setTimeout(() => mid.abort(), 100);
+      expect(errorOf(await pending).message).toMatch(/cancelled/);
+    } finally {
+      world.fake.setFaults({ slow: null });
+    }
   });
 });
 
