@@ -17,11 +17,13 @@ export function isValidId(value: unknown): value is string {
 
 let last = 0;
 /**
- * Milliseconds since the epoch, strictly increasing inside this process so that
- * `since` queries and create_at ordering are never ambiguous in tests.
+ * Milliseconds since the epoch, as the server stamps create_at/update_at, but never the same value twice
+ * in this process: on a collision it waits for the next millisecond (never running ahead of the clock), so
+ * `since` queries and create_at ordering are unambiguous in tests.
  */
 export function nowMs(): number {
-  const t = Date.now();
-  last = t > last ? t : last + 1;
-  return last;
+  let t = Date.now();
+  while (t <= last) t = Date.now();
+  last = t;
+  return t;
 }

@@ -130,6 +130,9 @@ export async function startFakeMattermost(options: FakeMattermostOptions = {}): 
   });
 
   const server: Server = createServer(web);
+  // Long keep-alive so pooled client connections are not closed under them on a loaded machine (ECONNRESET).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const ws = new FakeWebSocketServer(app, faults, { authTimeoutMs: options.authTimeoutMs ?? 5000 });
   ws.attach(server);
   await new Promise<void>((resolve, reject) => {
@@ -199,6 +202,7 @@ function toAppError(err: unknown): AppError {
   if (e?.type === 'entity.too.large') {
     return new AppError('api.context.request_body_too_large.app_error', 'The request body is too large.', 413);
   }
+  if (e?.status === 400 && /decode param/i.test(e.message ?? '')) return errors.invalidUrlParam('url');
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return new AppError(
       'api.context.invalid_body_param.app_error',
