@@ -1,0 +1,112 @@
+/**
+ * An external client: the MCP Inspector CLI (2.12.0, a devDependency) lists
+ * tools and resources and calls get_events, over HTTP and over stdio.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Redis } from 'ioredis';
+import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
+import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
+import { cleanupPrefix, connectRedis, testPrefix, testRedisUrl } from '../helpers/redis';
+import { READ_KEY, buildServices, ingestPost, mattermostParts, testConfig, type TestServices } from './harness';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+const INSPECTOR = join(ROOT, 'node_modules', '.bin', 'mcp-inspector');
+const BIN = join(ROOT, 'bin', 'mattermost-mcp-bridge.js');
+
+jest.setTimeout(90_000);
+
+describe('MCP Inspector CLI', () => {
+  const prefix = testPrefix('mcp-inspector');
+  const home = mkdtempSync(join(tmpdir(), 'mmb-inspector-'));
+  let redis: Redis;
+  let fake: FakeMattermost;
+  let services: TestServices;
+  let mcp: McpHttpHandle;
+
+  beforeAll(async () => {
+    redis = connectRedis();
+    fake = await startFakeMattermost();
+    const config = testConfig(prefix, { MATTERMOST_URL: fake.url, MATTERMOST_TOKEN: fake.token('bridge-bot') });
+    const serviceRedis = connectRedis();
+    services = buildServices(config, mattermostParts(config, serviceRedis), serviceRedis);
+    mcp = await startMcpHttp(services);
+    await ingestPost(
+      services,
+      fake,
+      fake.post({ user: 'alice', channel: 'town-square', message: 'seen by the inspector' }),
+    );
+  });
+
+  afterAll(async () => {
+    await mcp.stop();
+    await services.eventLog.close();
+    await fake.stop();
+    await cleanupPrefix(redis, prefix);
+    services.redis.disconnect();
+    redis.disconnect();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  /** Runs the Inspector CLI (HOME is a temp dir: it writes ~/.mcp-inspector) and parses its JSON output. */
+  async function inspector(args: string[]): Promise<Record<string, unknown>> {
+    const { stdout } = await run(INSPECTOR, ['--cli', ...args, '--format', 'json', '--connect-timeout', '60000'], {
+      env: { PATH: process.env.PATH, HOME: home },
+      timeout: 60_000,
+      maxBuffer: 10 * 1024 * 1024,
+    });
+    const parsed = JSON.parse(stdout) as { result?: Record<string, unknown> };
+    return parsed.result ?? (parsed as Record<string, unknown>);
+  }
+
+  const auth = () => ['--header', `Authorization: Bearer ${READ_KEY}`];
+
+  it('over HTTP: lists tools and resources and calls get_events', async () => {
+    // three separate CLI runs, in parallel to keep the file fast
+    const [tools, resources, call] = await Promise.all([
+      inspector([mcp.url, ...auth(), '--method', 'tools/list']),
+      inspector([mcp.url, ...auth(), '--method', 'resources/list']),
+      inspector([mcp.url, ...auth(), '--method', 'tools/call', '--tool-name', 'get_events', '--tool-arg', 'limit=5']),
+    ]);
+    const names = (tools.tools as { name: string }[]).map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['get_events', 'wait_for_events', 'list_watches']));
+    expect(names).not.toContain('create_post'); // a read key sees no write tools
+
+    expect((resources.resources as { uri: string }[]).map((r) => r.uri)).toContain('mattermost://events');
+    expect(call.isError).toBeFalsy();
+    expect(JSON.stringify(call.structuredContent)).toContain('seen by the inspector');
+  });
+
+  it('over stdio: lists tools and resources and calls get_events', async () => {
+    const target = [
+      process.execPath,
+      BIN,
+      'stdio',
+      '-e',
+      `MATTERMOST_URL=${fake.url}`,
+      '-e',
+      `MATTERMOST_TOKEN=${fake.token('bridge-bot')}`,
+      '-e',
+      `REDIS_URL=${testRedisUrl()}`,
+      '-e',
+      `BRIDGE_REDIS_PREFIX=${prefix}`,
+      '-e',
+      'LOG_LEVEL=warn',
+    ];
+    const [tools, resources, call] = await Promise.all([
+      inspector([...target, '--method', 'tools/list']),
+      inspector([...target, '--method', 'resources/list']),
+      inspector([...target, '--method', 'tools/call', '--tool-name', 'get_events', '--tool-arg', 'limit=5']),
+    ]);
+    expect((tools.tools as { name: string }[]).map((t) => t.name)).toEqual(
+      expect.arrayContaining(['get_events', 'create_post']),
+    );
+    expect((resources.resources as { uri: string }[]).map((r) => r.uri)).toContain('mattermost://events');
+    expect(call.isError).toBeFalsy();
+    expect(JSON.stringify(call.structuredContent)).toContain('seen by the inspector');
+  });
+});
