@@ -16,6 +16,17 @@ export function isValidId(value: unknown): value is string {
 }
 
 let last = 0;
+let unique = true;
+
+/**
+ * Benchmarks post thousands of times a second, and the real server stamps posts
+ * with model.GetMillis(), so several share a millisecond: `false` allows that
+ * here too (still never going backwards). Tests keep the default (unique).
+ */
+export function setUniqueTimestamps(on: boolean): void {
+  unique = on;
+}
+
 /**
  * Milliseconds since the epoch, as the server stamps create_at/update_at, but never the same value twice
  * in this process: on a collision it waits for the next millisecond (never running ahead of the clock), so
@@ -23,6 +34,10 @@ let last = 0;
  */
 export function nowMs(): number {
   let t = Date.now();
+  if (!unique) {
+    last = t = Math.max(t, last);
+    return t;
+  }
   while (t <= last) t = Date.now();
   last = t;
   return t;
