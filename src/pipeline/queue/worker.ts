@@ -39,6 +39,11 @@ export interface WorkerOptions extends RetryOptions {
   /** Whether a channel's updates are logged (watch list, team scope, policy); default: all. */
   isStreamed?: (channelId: string, hint: ChannelHint) => Promise<boolean>;
   log: Logger;
+  /**
+   * BullMQ job lock of a worker (default BullMQ's 30 s). A worker process that dies mid-job holds its
+   * partition until the lock expires and the stalled check (every half of it) requeues the job.
+   */
+  lockDurationMs?: number;
 }
 
 export interface JobOutcome {
@@ -135,6 +140,9 @@ export async function startWorkers(options: WorkerOptions): Promise<PipelineWork
       connection: options.connection,
       prefix: options.keys.bullPrefix,
       concurrency: 1,
+      ...(options.lockDurationMs
+        ? { lockDuration: options.lockDurationMs, stalledInterval: Math.max(500, options.lockDurationMs / 2) }
+        : {}),
     });
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
