@@ -30,7 +30,7 @@ async function post(
   const res = await fetch(`${w.publicUrl}/slash`, {
     method: 'POST',
     headers: { 'Content-Type': contentType, ...headers },
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   const text = await res.text();
   return { status: res.status, contentType: res.headers.get('content-type'), text, json: safeJson(text) };
