@@ -45,7 +45,23 @@ describe('list_channels', () => {
     const lobby = channels(r).find((c) => c.name === 'lobby');
     expect(lobby).toMatchObject({ member: false, type: 'O' });
     expect(channels(r).map((c) => c.name)).not.toContain('secret');
+    expect(channels(r).find((c) => c.name === 'town-square')?.member).toBe(true);
+    expect(r.text).toMatch(/~town-square "Town Square" \(public, team acme, id [a-z0-9]{26}\) \[member\]/);
     expect(errorOf(await world.call('list_channels', { team: 'nope' })).message).toMatch(/call list_teams/);
+  });
+
+  it('pages public channels without skipping or repeating any', async () => {
+    const all = channels(await world.call('list_channels', { scope: 'public', limit: 200 }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      const r = await world.call('list_channels', { scope: 'public', limit: 2, ...(cursor && { cursor }) });
+      seen.push(...channels(r).map((c) => c.id));
+      cursor = (r.structuredContent as { next_cursor: string }).next_cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(all.map((c) => c.id));
+    expect(cursor).toBe('');
   });
 });
 

@@ -34,9 +34,11 @@ async function renderChannel(ctx: Ctx, c: Channel, team: Team | undefined): Prom
   return `- ${label}${title} (${TYPE_WORD[c.type] ?? c.type}${where}, id ${c.id})${purpose}`;
 }
 
-function decodeCursor(cursor: string | undefined, kind: 'offset' | 'page'): number {
+const PUBLIC_PAGE = 200;
+
+function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;
-  const m = new RegExp(`^${kind}:(\\d{1,6})$`).exec(cursor);
+  const m = /^offset:(\d{1,6})$/.exec(cursor);
   if (!m) {
     throw new ToolError(
       'validation',
@@ -62,7 +64,7 @@ export const listChannels = mmTool({
     cursor: cursorParam,
   },
   output: {
-    channels: z.array(z.object({ ...channelShape, member: z.boolean() })),
+    channels: z.array(z.object({ ...channelShape, member: z.boolean().describe('whether the bot is in it') })),
     next_cursor: z.string().describe('"" when there is no more'),
     hidden_by_policy: z.number().describe('channels left out because this key may not use them'),
   },
@@ -77,12 +79,14 @@ export const listChannels = mmTool({
     const team = await resolveTeam(ctx, args.team);
     const teams = team ? [team] : await botTeams(ctx);
     const teamById = new Map(teams.map((t) => [t.id, t]));
-    let page: Channel[];
-    let member: boolean;
-    let more: string;
+    // Each listed channel with its position in the full list, so a cursor resumes right after what was shown.
+    let page: { c: Channel; pos: number }[];
+    let isMember: (c: Channel) => boolean;
+    let end: number;
+    let total: number | undefined;
     let hidden = 0;
+    const offset = decodeCursor(args.cursor);
     if (args.scope === 'member') {
-      const offset = decodeCursor(args.cursor, 'offset');
       const lists = await Promise.all(teams.map((t) => mm(() => ctx.services.mattermost.getMyChannels(t.id))));
       const seen = new Map<string, Channel>();
       for (const c of lists.flat()) if (!c.delete_at && !seen.has(c.id)) seen.set(c.id, c);
@@ -90,9 +94,10 @@ export const listChannels = mmTool({
       const all = [...seen.values()].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
       const visible = all.filter((c) => channelVisible(ctx, c, teamById.get(c.team_id)));
       hidden = all.length - visible.length;
-      page = visible.slice(offset, offset + args.limit);
-      member = true;
-      more = offset + args.limit < visible.length ? `offset:${offset + args.limit}` : '';
+      page = visible.slice(offset, offset + args.limit).map((c, i) => ({ c, pos: offset + i }));
+      isMember = () => true;
+      total = visible.length;
+      end = offset + page.length;
     } else {
       if (teams.length !== 1) {
         throw new ToolError(
@@ -100,40 +105,52 @@ export const listChannels = mmTool({
           `the bot is in ${teams.length} teams; pass team (one of ${teams.map((t) => t.name).join(', ')}) with scope "public"`,
         );
       }
-      const p = decodeCursor(args.cursor, 'page');
-      const got = await mm(() => ctx.services.mattermost.getChannels(teams[0].id, p, args.limit));
-      const visible = got.filter((c) => channelVisible(ctx, c, teams[0]));
-      hidden = got.length - visible.length;
-      page = visible;
-      member = false;
-      more = got.length === args.limit ? `page:${p + 1}` : '';
+      // Positions count every public channel in server order; pages of PUBLIC_PAGE are fetched as needed.
+      page = [];
+      let pos = offset;
+      let exhausted = false;
+      while (page.length < args.limit && !exhausted) {
+        const pageNo = Math.floor(pos / PUBLIC_PAGE);
+        const got = await mm(() => ctx.services.mattermost.getChannels(teams[0].id, pageNo, PUBLIC_PAGE));
+        exhausted = got.length < PUBLIC_PAGE;
+        for (let i = pos - pageNo * PUBLIC_PAGE; i < got.length && page.length < args.limit; i++, pos++) {
+          if (channelVisible(ctx, got[i], teams[0])) page.push({ c: got[i], pos });
+          else hidden++;
+        }
+        if (pos < (pageNo + 1) * PUBLIC_PAGE && !exhausted) break;
+        if (exhausted && pos >= pageNo * PUBLIC_PAGE + got.length) total = pos;
+      }
+      const mine = new Set((await mm(() => ctx.services.mattermost.getMyChannels(teams[0].id))).map((c) => c.id));
+      isMember = (c) => mine.has(c.id);
+      end = pos;
     }
-    const views = page.map((c) => ({ ...channelView(c, teamById.get(c.team_id)), member }));
-    const lines = await Promise.all(page.map((c) => renderChannel(ctx, c, teamById.get(c.team_id))));
-    const header = `${page.length} channel(s)${args.scope === 'public' ? ` the bot may join in team ${teams[0].name}` : ' the bot is a member of'}${hidden ? `; ${hidden} hidden by this key's channel policy` : ''}:`;
+    const views = page.map(({ c }) => ({ ...channelView(c, teamById.get(c.team_id)), member: isMember(c) }));
+    const lines = await Promise.all(
+      page.map(
+        async ({ c }) =>
+          `${await renderChannel(ctx, c, teamById.get(c.team_id))}${args.scope === 'public' && isMember(c) ? ' [member]' : ''}`,
+      ),
+    );
+    const header = `${page.length} channel(s)${args.scope === 'public' ? ` public in team ${teams[0].name} (those marked [member] the bot is in; join the others with join_channel)` : ' the bot is a member of'}${hidden ? `; ${hidden} hidden by this key's channel policy` : ''}:`;
+    const cursorAfter = (kept: number) => {
+      if (kept < page.length) return `offset:${page[kept - 1] ? page[kept - 1].pos + 1 : offset}`;
+      return total !== undefined && end >= total ? '' : `offset:${end}`;
+    };
     const { text, kept } = assemble(
       header,
       lines,
       (kept) => {
-        const next = kept < page.length ? nextCursorForCut(args.scope, args.cursor, kept) : more;
+        const next = cursorAfter(kept);
         return next ? nextPageLine('list_channels', { ...args, cursor: next }) : '';
       },
       outputMax(ctx),
     );
-    const nextCursor = kept < page.length ? nextCursorForCut(args.scope, args.cursor, kept) : more;
     return {
-      structured: { channels: views.slice(0, kept), next_cursor: nextCursor, hidden_by_policy: hidden },
+      structured: { channels: views.slice(0, kept), next_cursor: cursorAfter(kept), hidden_by_policy: hidden },
       text,
     };
   },
 });
-
-/** When the text cap cut a page short, the next page starts after what was shown (member scope only). */
-function nextCursorForCut(scope: string, cursor: string | undefined, kept: number): string {
-  if (scope !== 'member') return cursor ?? 'page:0';
-  const offset = cursor ? Number(cursor.split(':')[1]) : 0;
-  return `offset:${offset + kept}`;
-}
 
 export const getChannel = mmTool({
   name: 'get_channel',
