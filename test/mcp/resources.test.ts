@@ -3,8 +3,9 @@
  * made in the fake Mattermost, the pipeline's normalizer and the real event
  * log, the fan-out, and the channel policy of a restricted key.
  *
- * Posts reach the log through `ingestPost` (the pipeline's REST conversion +
- * normalizer + append, as catch-up does) until the WebSocket ingest lands.
+ * Posts travel the whole way: the fake's WebSocket → the leader-elected ingest
+ * → BullMQ partition queues → normalize workers → the event log → the MCP
+ * fan-out (the pipeline assembled as `serve --roles ingest,worker` runs it).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,17 +15,11 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
 import { URIS } from '../../src/updates/uris';
+import { compareCursors } from '../../src/eventlog';
 import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
 import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
-import {
-  buildServices,
-  connectClient,
-  eventually,
-  ingestPost,
-  mattermostParts,
-  testConfig,
-  type TestServices,
-} from './harness';
+import { startPipeline, type RunningPipeline } from '../pipeline/ingest/pipeline';
+import { buildServices, connectClient, eventually, mattermostParts, testConfig, type TestServices } from './harness';
 
 const FULL_KEY = 'full-key-0123456789abcdef';
 const TOWN_KEY = 'town-key-0123456789abcdef';
@@ -58,6 +53,7 @@ describe('resources and subscriptions over Streamable HTTP', () => {
   let fake: FakeMattermost;
   let services: TestServices;
   let mcp: McpHttpHandle;
+  let pipeline: RunningPipeline;
   let town: string;
   let offTopic: string;
 
@@ -83,9 +79,17 @@ describe('resources and subscriptions over Streamable HTTP', () => {
     const serviceRedis = connectRedis();
     services = buildServices(config, mattermostParts(config, serviceRedis), serviceRedis);
     mcp = await startMcpHttp(services);
+    pipeline = await startPipeline({
+      redisUrl: config.REDIS_URL,
+      prefix,
+      mattermostUrl: fake.url,
+      token: fake.token('bridge-bot'),
+    });
+    await eventually(() => pipeline.ingest?.status().websocket === 'connected', 10_000, 'the ingest WebSocket');
   });
 
   afterAll(async () => {
+    await pipeline.stop();
     await mcp.stop();
     await services.eventLog.close();
     await fake.stop();
@@ -106,7 +110,6 @@ describe('resources and subscriptions over Streamable HTTP', () => {
       });
     });
     const p = fake.post({ user, channel, message });
-    await ingestPost(services, fake, p);
     await seen;
     return p;
   }
@@ -125,7 +128,8 @@ describe('resources and subscriptions over Streamable HTTP', () => {
     const last = body.updates[body.updates.length - 1];
     expect(last.data.post?.message).toBe('hello from alice');
     expect(last.cursor).toMatch(/^\d+-\d+$/);
-    expect(body.nextCursor).toBe(last.cursor);
+    // the next cursor is at least this update's (the log may have moved on with other streams)
+    expect(compareCursors(body.nextCursor, last.cursor)).toBeGreaterThanOrEqual(0);
     expect(textOf(read)).toMatch(/~town-square @alice: hello from alice/);
 
     // reading after the cursor: nothing newer yet
@@ -156,22 +160,28 @@ describe('resources and subscriptions over Streamable HTTP', () => {
     await post('bob', 'off-topic', 'secret off-topic talk');
     await eventually(() => fullGot.length > 0, 5000, 'the full key to hear of off-topic');
     await new Promise((r) => setTimeout(r, 200));
-    expect(got).toEqual([]);
+    // (mattermost://events may fire for channel-less updates such as presence; posts never)
+    expect(got.filter((n) => n.uri === URIS.newChannelPosts)).toEqual([]);
 
     await post('alice', 'town-square', 'public town talk');
-    await eventually(() => got.length >= 2, 5000, 'the restricted key to hear of town-square');
-    expect(new Set(got.map((n) => n.uri))).toEqual(new Set([URIS.events, URIS.newChannelPosts]));
+    await eventually(
+      () => got.some((n) => n.uri === URIS.newChannelPosts) && got.some((n) => n.uri === URIS.events),
+      5000,
+      'the restricted key to hear of town-square',
+    );
 
     const events = jsonOf(await client.readResource({ uri: URIS.events }));
     expect(events.updates.length).toBeGreaterThan(0);
-    expect(events.updates.every((u) => u.channelId === town)).toBe(true);
+    // channel-less updates (presence) may appear; nothing of another channel does
+    expect(events.updates.some((u) => u.channelId === town)).toBe(true);
+    expect(events.updates.filter((u) => u.channelId && u.channelId !== town)).toEqual([]);
     expect(JSON.stringify(events)).not.toContain('secret off-topic talk');
 
     const tool = await client.callTool({ name: 'get_events', arguments: { limit: 100 } });
     expect(tool.isError).toBeFalsy();
     const structured = tool.structuredContent as { updates: { channelId?: string }[] };
     expect(structured.updates.length).toBeGreaterThan(0);
-    expect(structured.updates.every((u) => u.channelId === town)).toBe(true);
+    expect(structured.updates.filter((u) => u.channelId && u.channelId !== town)).toEqual([]);
     expect(JSON.stringify(tool)).not.toContain('secret off-topic talk');
 
     const forbidden = await client.callTool({ name: 'get_events', arguments: { channels: ['~off-topic'] } });
