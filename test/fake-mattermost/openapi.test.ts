@@ -133,6 +133,22 @@ it('users, statuses, bots and tokens validate', async () => {
     path: `/api/v4/users/${bot.user_id}/tokens`,
     spec: '/api/v4/users/{user_id}/tokens',
   });
+  await expectValid({
+    method: 'PUT',
+    path: `/api/v4/bots/${bot.user_id}`,
+    spec: '/api/v4/bots/{bot_user_id}',
+    body: { display_name: 'Helper 2' },
+  });
+  await expectValid({
+    method: 'POST',
+    path: `/api/v4/bots/${bot.user_id}/disable`,
+    spec: '/api/v4/bots/{bot_user_id}/disable',
+  });
+  await expectValid({
+    method: 'POST',
+    path: `/api/v4/bots/${bot.user_id}/enable`,
+    spec: '/api/v4/bots/{bot_user_id}/enable',
+  });
 });
 
 it('teams and channels validate', async () => {

@@ -272,6 +272,38 @@ describe('membership and permissions', () => {
   });
 });
 
+describe('bots and access tokens', () => {
+  it('supports the install flow: create, token, patch, disable (tokens stop working), enable, revoke', async () => {
+    const admin = client4(fake.url, fake.token('admin'));
+    const bot = await admin.createBot({ username: 'install-bot', display_name: 'Install', description: 'd' } as never);
+    expect(bot).toMatchObject({ username: 'install-bot', owner_id: fake.user('admin').id });
+    const user = await admin.getUserByUsername('install-bot');
+    expect(user.is_bot).toBe(true);
+    const token = await admin.createUserAccessToken(bot.user_id, 'bridge token');
+    const asBot = client4(fake.url, token.token!);
+    expect((await asBot.getMe()).id).toBe(bot.user_id);
+    const listed = await admin.getUserAccessTokensForUser(bot.user_id, 0, 200);
+    expect(listed.map((t) => t.description)).toEqual(['bridge token']);
+    expect(listed[0]).not.toHaveProperty('token');
+    expect(await admin.patchBot(bot.user_id, { display_name: 'Renamed' } as never)).toMatchObject({
+      display_name: 'Renamed',
+    });
+    await admin.disableBot(bot.user_id);
+    await expect(asBot.getMe()).rejects.toMatchObject({ status_code: 401 });
+    await expect(admin.getBot(bot.user_id)).rejects.toMatchObject({ status_code: 404 });
+    await admin.enableBot(bot.user_id);
+    expect((await asBot.getMe()).id).toBe(bot.user_id);
+    await admin.revokeUserAccessToken(listed[0].id);
+    await expect(asBot.getMe()).rejects.toMatchObject({ status_code: 401 });
+    const icon = new FormData();
+    icon.append('image', new Blob(['<svg/>'], { type: 'image/svg+xml' }), 'icon.svg');
+    expect((await get(`/api/v4/bots/${bot.user_id}/icon`, 'admin', { method: 'POST', body: icon })).status).toBe(200);
+    await expect(
+      client4(fake.url, fake.token('alice')).createBot({ username: 'nope-bot' } as never),
+    ).rejects.toMatchObject({ status_code: 403 });
+  });
+});
+
 describe('bad requests', () => {
   it('answer with AppErrors, never crash', async () => {
     expect(await get('/api/v4/posts/abc')).toMatchObject({

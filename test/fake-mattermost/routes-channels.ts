@@ -227,8 +227,10 @@ export function channelRoutes(app: FakeApp): Router {
 
   const byName = (teamId: string, name: string, actor: string, includeDeleted: boolean): Channel => {
     const channel = store.channelByName(teamId, name);
-    if (!channel || (channel.delete_at !== 0 && !includeDeleted)) throw errors.channelNotFound();
-    if (!app.canReadChannel(actor, channel)) throw errors.channelNotFound();
+    // Missing and unreadable channels look the same (getChannelByName answers 404 for both).
+    const missing = () => new AppError('app.channel.get_by_name.missing.app_error', 'Channel does not exist.', 404);
+    if (!channel || (channel.delete_at !== 0 && !includeDeleted)) throw missing();
+    if (!app.canReadChannel(actor, channel)) throw missing();
     return channel;
   };
 

@@ -1,10 +1,10 @@
 /** REST: users, statuses, access tokens, bots and teams. */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { FakeApp } from './app';
 import { AppError, errors } from './app-error';
 import { jsonArray, jsonObject, me, page, paging, pathId, queryString, sendJson, sendOk } from './http';
-import { isValidId } from './ids';
-import type { Status, User } from './store';
+import { isValidId, nowMs } from './ids';
+import type { Bot, Status, User } from './store';
 import { botWire, statusWire } from './wire';
 
 const STATUSES = new Set(['online', 'away', 'offline', 'dnd']);
@@ -246,15 +246,92 @@ export function peopleRoutes(app: FakeApp): Router {
 
   r.get('/bots', (req, res) => {
     const actor = me(req).id;
-    const bots = [...store.bots.values()].filter((b) => app.isAdmin(actor) || b.owner_id === actor);
+    const includeDeleted = queryString(req, 'include_deleted') === 'true';
+    const bots = [...store.bots.values()].filter(
+      (b) => (app.isAdmin(actor) || b.owner_id === actor) && (includeDeleted || b.delete_at === 0),
+    );
     sendJson(res, 200, page(bots, paging(req)).map(botWire));
   });
+
+  const manageableBot = (req: Request, includeDeleted: boolean): Bot => {
+    const id = pathId(req, 'bot_user_id');
+    const bot = store.bots.get(id);
+    const actor = me(req).id;
+    if (!bot || (bot.delete_at !== 0 && !includeDeleted)) throw errors.botNotFound();
+    if (!app.isAdmin(actor) && bot.owner_id !== actor) throw errors.permissions();
+    return bot;
+  };
 
   r.get('/bots/:bot_user_id', (req, res) => {
     const id = pathId(req, 'bot_user_id');
     const bot = store.bots.get(id);
-    if (!bot) throw errors.botNotFound();
+    if (!bot || (bot.delete_at !== 0 && queryString(req, 'include_deleted') !== 'true')) throw errors.botNotFound();
     sendJson(res, 200, botWire(bot));
+  });
+
+  r.put('/bots/:bot_user_id', (req, res) => {
+    const bot = manageableBot(req, false);
+    const body = jsonObject(req, 'bot');
+    for (const key of ['display_name', 'description'] as const) {
+      if (body[key] === undefined) continue;
+      if (typeof body[key] !== 'string') throw errors.invalidBodyParam(key);
+      bot[key] = body[key] as string;
+    }
+    const user = app.user(bot.user_id);
+    if (body.username !== undefined) {
+      if (typeof body.username !== 'string' || !/^[a-z][a-z0-9.\-_]{2,21}$/.test(body.username))
+        throw errors.invalidBodyParam('username');
+      const taken = store.userByUsername(body.username);
+      if (taken && taken.id !== user.id) throw errors.invalidBodyParam('username');
+      bot.username = body.username;
+      user.username = body.username;
+    }
+    user.first_name = bot.display_name;
+    user.bot_description = bot.description;
+    bot.update_at = user.update_at = nowMs();
+    sendJson(res, 200, botWire(bot));
+  });
+
+  /** Disabling a bot deactivates its user: its tokens stop working until it is enabled again. */
+  const setBotActive = (bot: Bot, active: boolean) => {
+    const user = app.user(bot.user_id);
+    const t = nowMs();
+    bot.delete_at = active ? 0 : t;
+    user.delete_at = active ? 0 : t;
+    bot.update_at = user.update_at = t;
+  };
+
+  r.post('/bots/:bot_user_id/disable', (req, res) => {
+    const bot = manageableBot(req, true);
+    setBotActive(bot, false);
+    sendJson(res, 200, botWire(bot));
+  });
+
+  r.post('/bots/:bot_user_id/enable', (req, res) => {
+    const bot = manageableBot(req, true);
+    setBotActive(bot, true);
+    sendJson(res, 200, botWire(bot));
+  });
+
+  r.post('/bots/:bot_user_id/icon', (req, res) => {
+    manageableBot(req, false);
+    const type = String(req.headers['content-type'] ?? '');
+    if (!type.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body) || !req.body.includes('name="image"')) {
+      throw errors.invalidBodyParam('image');
+    }
+    sendOk(res);
+  });
+
+  r.post('/users/tokens/revoke', (req, res) => {
+    const body = jsonObject(req, 'token_id');
+    if (!isValidId(body.token_id)) throw errors.invalidBodyParam('token_id');
+    const token = [...store.tokens.values()].find((t) => t.id === body.token_id);
+    if (!token)
+      throw new AppError('app.user_access_token.get_by_user.app_error', 'Unable to get user access tokens.', 404);
+    const actor = me(req).id;
+    if (actor !== token.user_id && !app.isAdmin(actor)) throw errors.permissions();
+    store.tokens.delete(token.token);
+    sendOk(res);
   });
 
   // --- teams ---------------------------------------------------------------
