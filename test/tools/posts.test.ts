@@ -350,3 +350,37 @@ describe('create_post / update_post / delete_post / pin', () => {
     expect(world.fake.store.posts.size).toBe(before); // nothing was posted by the refused calls
   });
 });
+
+describe('a small output cap', () => {
+  it('cuts pages at whole posts and the cursor resumes right after the last one shown', async () => {
+    for (let i = 0; i < 40; i++) say('alice', 'off-topic', `haystack ${i} ${'words '.repeat(20)}`);
+    const small = await ToolWorld.start({ fake: world.fake, env: { BRIDGE_OUTPUT_MAX_CHARS: '1000' } });
+    try {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 40; i++) {
+        const r = await small.call('search_posts', { terms: 'haystack', limit: 30, ...(cursor && { cursor }) });
+        expect(r.text.length).toBeLessThanOrEqual(1000);
+        expect(posts(r).length).toBeLessThan(30);
+        seen.push(...posts(r).map((p) => p.id));
+        cursor = s<{ next_cursor: string }>(r).next_cursor;
+        if (!cursor) break;
+      }
+      expect(seen).toHaveLength(40);
+      expect(new Set(seen).size).toBe(40);
+
+      const back: string[] = [];
+      cursor = undefined;
+      for (let i = 0; i < 60 && back.length < 40; i++) {
+        const r = await small.call('read_channel', { channel: '~off-topic', limit: 10, ...(cursor && { cursor }) });
+        expect(r.text.length).toBeLessThanOrEqual(1000);
+        back.unshift(...posts(r).map((p) => p.message));
+        cursor = s<{ next_cursor: string }>(r).next_cursor;
+      }
+      const hay = back.filter((m) => m.startsWith('haystack'));
+      expect(hay.map((m) => Number(m.split(' ')[1]))).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    } finally {
+      await small.stop();
+    }
+  });
+});

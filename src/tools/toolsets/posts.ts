@@ -347,6 +347,8 @@ export const searchPosts = mmTool({
     const teamById = new Map(teams.map((t) => [t.id, t]));
     let { page, skip } = searchCursor(args.cursor);
     const found: Post[] = [];
+    /** Where each found post sits in the results, so a cut page resumes right after the last one shown. */
+    const at: string[] = [];
     let hidden = 0;
     let next = '';
     for (let fetched = 0; found.length < args.limit; fetched++) {
@@ -381,6 +383,7 @@ export const searchPosts = mmTool({
           continue;
         }
         found.push(p);
+        at.push(`search:${page}:${i + 1}`);
         if (found.length >= args.limit) {
           const more = i + 1 < order.length || order.length >= SEARCH_PAGE;
           next = more ? (i + 1 < order.length ? `search:${page}:${i + 1}` : `search:${page + 1}:0`) : '';
@@ -402,13 +405,9 @@ export const searchPosts = mmTool({
       header,
       blocks,
       (kept) => {
-        if (kept < views.length) nextCursor = '';
+        if (kept < views.length) nextCursor = at[kept - 1];
         const lines = views.length ? [] : ['No matches. Try fewer words, is_or_search=true, or other dates.'];
-        if (kept < views.length) {
-          lines.push(`Only ${kept} of ${views.length} fit; call search_posts again with a smaller limit for the rest.`);
-        } else if (nextCursor) {
-          lines.push(nextPageLine('search_posts', { ...args, cursor: nextCursor }));
-        }
+        if (nextCursor) lines.push(nextPageLine('search_posts', { ...args, cursor: nextCursor }));
         return lines.join('\n');
       },
       outputMax(ctx),
