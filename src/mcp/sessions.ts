@@ -485,6 +485,7 @@ export class SessionManager {
     const ending = session.ending ?? { reason: 'transport closed', forget: true };
     await session.server.close().catch(() => undefined);
     if (ending.forget) {
+      session.store.muted = true; // a send still in flight must not recreate the store after clear()
       const { redis, keys } = this.services;
       await redis
         .multi()
