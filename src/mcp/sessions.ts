@@ -480,12 +480,13 @@ export class SessionManager {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     sessionsGauge.set(this.sessions.size);
+    const ending = session.ending ?? { reason: 'transport closed', forget: true };
+    // a send still in flight must not recreate the store after clear()
+    if (ending.forget) session.store.muted = true;
     session.outbox.close();
     for (const uri of session.subscriptions) this.opts.fanout.unsubscribe(session, uri);
-    const ending = session.ending ?? { reason: 'transport closed', forget: true };
     await session.server.close().catch(() => undefined);
     if (ending.forget) {
-      session.store.muted = true; // a send still in flight must not recreate the store after clear()
       const { redis, keys } = this.services;
       await redis
         .multi()

@@ -53,7 +53,11 @@ describe('MCP session lifetime', () => {
     await client.close();
     await eventually(() => mcp.sessions.get(sid) === undefined, 5000, 'the idle session to end');
     expect(mcp.fanout.subscriptionCount).toBe(0);
-    expect(await redis.exists(services.keys.mcpSession(sid), services.keys.mcpSubscriptions(sid))).toBe(0);
+    await eventually(
+      async () => (await redis.exists(services.keys.mcpSession(sid), services.keys.mcpSubscriptions(sid))) === 0,
+      5000,
+      'the session record to go',
+    );
     expect(await redis.zscore(services.keys.mcpSessions, sid)).toBeNull();
     expect(lines.some((l) => l.includes('closing idle MCP session'))).toBe(true);
   });
@@ -104,6 +108,10 @@ describe('MCP session lifetime', () => {
     }
     expect(session.outbox.size).toBe(0);
     expect(lines.some((l) => l.includes('its stream stayed blocked'))).toBe(true);
-    expect(await redis.exists(services.keys.mcpEvents(sid))).toBe(0);
+    await eventually(
+      async () => (await redis.exists(services.keys.mcpEvents(sid))) === 0,
+      5000,
+      'the event store to go',
+    );
   }, 40_000);
 });
