@@ -1,0 +1,34 @@
+/** IPC messages between the bench and its child processes (the bridge, the bare BullMQ worker). */
+
+export interface BridgeStats {
+  /** nowMs() of the child when sampled. */
+  at: number;
+  rss: number;
+  /** Peak RSS of the process so far (bytes). */
+  maxRss: number;
+  heapUsed: number;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+}
+
+export type ParentMessage =
+  | { type: 'stats'; id: number }
+  | { type: 'stop' }
+  | { type: 'collect'; id: number }
+  /** The bridge: its Prometheus metrics as JSON (prom-client getMetricsAsJSON). */
+  | { type: 'metrics'; id: number }
+  /** Bare BullMQ worker: report `drained` once this many more jobs were processed. */
+  | { type: 'expect'; id: number; jobs: number };
+
+export type ChildMessage =
+  /** The bridge sends its MCP URL and bot user id; the bare BullMQ worker leaves them empty. */
+  | { type: 'ready'; url: string; pid: number; botUserId: string; stats: BridgeStats }
+  | { type: 'stats'; id: number; stats: BridgeStats }
+  | { type: 'error'; message: string }
+  | { type: 'stopped' }
+  | { type: 'metrics'; id: number; metrics: unknown[] }
+  /** Bare BullMQ worker: nowMs() at which each job started, by the job's sequence number. */
+  | { type: 'collected'; id: number; started: [seq: number, at: number][]; processed: number }
+  | { type: 'expecting'; id: number }
+  /** Bare BullMQ worker: nowMs() at which the expected number of jobs had been processed. */
+  | { type: 'drained'; at: number; processed: number };

@@ -1,0 +1,143 @@
+/**
+ * The bench's world: a Redis (REDIS_URL, or a private redis-server started
+ * for the run), the fake Mattermost in this process with the bench channels,
+ * unique key prefixes per bridge, and clean-up of every prefix at the end
+ * (never FLUSHALL).
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem, release, platform, loadavg } from 'node:os';
+import IORedis, { type Redis } from 'ioredis';
+import { startFakeMattermost, type FakeMattermost, type SeededChannel } from '../../test/fake-mattermost';
+import { PrivateRedis, hasRedisServer, pingRedis, INSTALL_HINT } from '../../test/helpers/redis-server';
+import { cleanupPrefix } from '../../test/helpers/redis';
+import { setUniqueTimestamps } from '../../test/fake-mattermost/ids';
+
+export const BENCH_KEY = 'bench-key-0123456789abcdef';
+/** Channels the latency, throughput and fan-out scenarios post in. */
+export const BENCH_CHANNELS = 10;
+export const READ_CHANNEL = 'bench-read';
+
+export interface BenchWorld {
+  redisUrl: string;
+  /** A control connection (observer reads, counters, clean-up). */
+  redis: Redis;
+  fake: FakeMattermost;
+  channels: SeededChannel[];
+  /** The channel read_channel reads (a fixed page of posts). */
+  readChannel: SeededChannel;
+  /** A fresh key prefix, remembered for clean-up. */
+  newPrefix(label: string): string;
+  /** Connections the scenarios open (closed at the end). */
+  connect(): Redis;
+  close(): Promise<void>;
+}
+
+export function connectRedis(url: string): Redis {
+  return new IORedis(url, { maxRetriesPerRequest: null });
+}
+
+async function redisForBench(): Promise<{ url: string; own?: PrivateRedis }> {
+  const given = process.env.REDIS_URL;
+  if (given) {
+    if (!(await pingRedis(given))) throw new Error(`REDIS_URL ${given} does not answer PING`);
+    return { url: given };
+  }
+  if (!hasRedisServer()) throw new Error(INSTALL_HINT);
+  const own = await PrivateRedis.start();
+  return { url: own.url, own };
+}
+
+export async function startWorld(): Promise<BenchWorld> {
+  const { url, own } = await redisForBench();
+  const redis = connectRedis(url);
+  const fake = await startFakeMattermost();
+  fake.seed({
+    channels: [
+      ...Array.from({ length: BENCH_CHANNELS }, (_, i) => ({ name: `bench-${i}`, display_name: `Bench ${i}` })),
+      { name: READ_CHANNEL, display_name: 'Bench read' },
+    ],
+  });
+  const channels = Array.from({ length: BENCH_CHANNELS }, (_, i) => fake.channel(`bench-${i}`));
+  const readChannel = fake.channel(READ_CHANNEL);
+  for (let i = 0; i < 30; i++) fake.post({ user: 'bob', channel: readChannel.id, message: `page post ${i}: hello` });
+  // From here on posts may share a millisecond, as on a real server (the fake's default
+  // makes every timestamp unique, which caps it below 1,000 posts/s).
+  setUniqueTimestamps(false);
+  const prefixes: string[] = [];
+  const conns: Redis[] = [];
+  const run = randomBytes(3).toString('hex');
+  return {
+    redisUrl: url,
+    redis,
+    fake,
+    channels,
+    readChannel,
+    newPrefix(label) {
+      const p = `mmbbench-${run}-${label}`;
+      prefixes.push(p);
+      return p;
+    },
+    connect() {
+      const c = connectRedis(url);
+      conns.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of conns) c.disconnect();
+      for (const p of prefixes) await cleanupPrefix(redis, p);
+      redis.disconnect();
+      await fake.stop();
+      setUniqueTimestamps(true);
+      await own?.destroy();
+    },
+  };
+}
+
+/** Environment of a bridge child on this world (real config keys only). */
+export function bridgeEnv(
+  world: BenchWorld,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    MATTERMOST_URL: world.fake.url,
+    MATTERMOST_TOKEN: world.fake.token('bridge-bot'),
+    REDIS_URL: world.redisUrl,
+    BRIDGE_REDIS_PREFIX: prefix,
+    BRIDGE_HOST: '127.0.0.1',
+    BRIDGE_PORT: '0',
+    BRIDGE_API_KEYS: `bench:${BENCH_KEY}:read+write`,
+    // The defaults protect a real server (600 requests/min per key, 20 REST calls/s): a
+    // benchmark of 1,000 sessions and 1,000 tool calls would measure the limiters instead.
+    BRIDGE_RATE_LIMIT: '1000000',
+    BRIDGE_MM_RATE: '100000',
+    BRIDGE_MAX_SUBSCRIPTIONS: '100',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  totalMemMB: number;
+  node: string;
+  os: string;
+  redis: string;
+  loadAvg: number[];
+}
+
+export async function machineInfo(redis: Redis): Promise<MachineInfo> {
+  const info = await redis.info('server');
+  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    totalMemMB: Math.round(totalmem() / 2 ** 20),
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    redis: version,
+    loadAvg: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}

@@ -1,0 +1,58 @@
+/** MCP SDK clients over Streamable HTTP, as agents connect to the bridge. */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { nowMs } from './clock';
+
+export interface BenchClient {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  /** Resolves once the standalone GET stream (where notifications arrive) answered 200. */
+  streamOpen: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function connectClient(url: string, key: string, name = 'bench'): Promise<BenchClient> {
+  const client = new Client({ name, version: '1.0.0' });
+  let opened!: () => void;
+  const streamOpen = new Promise<void>((resolve) => (opened = resolve));
+  // The SDK opens the GET stream in the background after initialize; watching its
+  // response is the only way to know notifications can flow.
+  const watchGet: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (init?.method === 'GET' && res.ok) opened();
+    return res;
+  };
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: watchGet,
+    requestInit: { headers: { Authorization: `Bearer ${key}` } },
+    reconnectionOptions: {
+      initialReconnectionDelay: 100,
+      maxReconnectionDelay: 1000,
+      reconnectionDelayGrowFactor: 1.5,
+      maxRetries: 5,
+    },
+  });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    streamOpen,
+    async close() {
+      await transport.terminateSession().catch(() => undefined);
+      await client.close().catch(() => undefined);
+    },
+  };
+}
+
+/** Records the arrival time (nowMs) of every notifications/resources/updated, by URI. */
+export function recordNotifications(client: Client): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    const at = nowMs();
+    let list = seen.get(n.params.uri);
+    if (!list) seen.set(n.params.uri, (list = []));
+    list.push(at);
+  });
+  return seen;
+}

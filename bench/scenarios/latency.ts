@@ -1,0 +1,210 @@
+/**
+ * Scenario 1 — latency at a fixed post rate.
+ *
+ * Bridge: posts made in the fake Mattermost (in this process) at `rate` per
+ * second, round-robin over the bench channels, travel WebSocket → ingest →
+ * BullMQ → normalize → event log in the bridge's process. Measured from the
+ * moment of the post to
+ *   (a) the record being visible in the log (a blocking XREAD reader here),
+ *   (b) a notifications/resources/updated of its channel's posts URI reaching
+ *       an MCP client subscribed to every bench channel (see coverage.ts),
+ *   (c) a wait_for_events loop (one MCP client, next_cursor each time) getting it.
+ *
+ * Baseline: bare BullMQ — one `queue.add()` per event from this process into
+ * a no-op Worker in a child process, measured from add() to the job starting.
+ */
+import type { BenchWorld } from '../lib/env';
+import { BENCH_KEY } from '../lib/env';
+import type { BridgeChild } from '../lib/bridge';
+import type { Baseline } from '../lib/baseline';
+import { nowMs, sleep, until } from '../lib/clock';
+import { coverage } from '../lib/coverage';
+import { connectClient, recordNotifications } from '../lib/mcp';
+import { LogObserver } from '../lib/observer';
+import { atRate } from '../lib/rate';
+import { summarize, type Summary } from '../lib/stats';
+import { redisKeys } from '../../src/redis/keys';
+import { URIS } from '../../src/updates/uris';
+
+export interface BridgeLatencyResult {
+  rate: number;
+  durationMs: number;
+  posted: number;
+  /** Achieved posting rate (posts / wall time of the posting loop). */
+  achievedRate: number;
+  inLog: Summary;
+  notification: Summary & { missed: number; notifications: number };
+  waitForEvents: Summary & { missed: number; calls: number };
+}
+
+export interface BaselineLatencyResult {
+  rate: number;
+  durationMs: number;
+  added: number;
+  achievedRate: number;
+  errors: number;
+  processed: Summary & { missed: number };
+}
+
+type WaitResult = { updates: { data: { post?: { id: string } } }[]; next_cursor: string };
+
+/** A wait_for_events loop on mattermost://new_channel_posts; notes when each post id came back. */
+function waitLoop(client: Awaited<ReturnType<typeof connectClient>>['client'], cursor: string) {
+  const got = new Map<string, number>();
+  let calls = 0;
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      const res = await client.callTool(
+        {
+          name: 'wait_for_events',
+          arguments: { cursor, streams: [URIS.newChannelPosts], limit: 100, timeout_ms: 1000 },
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
+      const at = nowMs();
+      calls++;
+      if (res.isError) throw new Error(`wait_for_events failed: ${JSON.stringify(res.content).slice(0, 300)}`);
+      const out = res.structuredContent as WaitResult;
+      for (const u of out.updates) if (u.data.post) got.set(u.data.post.id, at);
+      cursor = out.next_cursor;
+    }
+  })();
+  return {
+    got,
+    calls: () => calls,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+export async function bridgeLatency(
+  world: BenchWorld,
+  bridge: BridgeChild,
+  prefix: string,
+  opts: { rate: number; durationMs: number; drainTimeoutMs?: number },
+): Promise<BridgeLatencyResult> {
+  const keys = redisKeys(prefix);
+  const conn = world.connect();
+  const observer = new LogObserver(conn, keys.logStream(URIS.events));
+  await observer.start();
+
+  const subscriber = await connectClient(bridge.ready.url, BENCH_KEY, 'bench-subscriber');
+  const notes = recordNotifications(subscriber.client);
+  for (const ch of world.channels) await subscriber.client.subscribeResource({ uri: URIS.channelPosts(ch.id) });
+  await subscriber.streamOpen;
+
+  const waiter = await connectClient(bridge.ready.url, BENCH_KEY, 'bench-waiter');
+  const head = await waiter.client.callTool({
+    name: 'get_events',
+    arguments: { streams: [URIS.newChannelPosts], limit: 1 },
+  });
+  const loop = waitLoop(waiter.client, (head.structuredContent as WaitResult).next_cursor);
+
+  // Warm-up: one post per channel, seen everywhere, before measuring.
+  const warm = world.channels.map((ch) =>
+    String(world.fake.post({ user: 'alice', channel: ch.id, message: 'warm-up' }).id),
+  );
+  await until('warm-up posts seen by every reader', () => warm.every((id) => loop.got.has(id)), 30_000);
+  await until('warm-up notifications', () => world.channels.every((ch) => notes.has(URIS.channelPosts(ch.id))), 10_000);
+  await sleep(200);
+  for (const list of notes.values()) list.length = 0;
+
+  const sent: { id: string; uri: string; at: number }[] = [];
+  const t0 = nowMs();
+  const posted = await atRate(opts.rate, opts.durationMs, (i) => {
+    const ch = world.channels[i % world.channels.length];
+    const at = nowMs();
+    const post = world.fake.post({ user: 'alice', channel: ch.id, message: `bench post ${i}` });
+    sent.push({ id: String(post.id), uri: URIS.channelPosts(ch.id), at });
+  });
+  const postingMs = nowMs() - t0;
+
+  const drain = opts.drainTimeoutMs ?? 30_000;
+  const allIn = () => sent.every((s) => observer.byPost.has(s.id));
+  await until('every post in the log', allIn, drain, 50).catch(() => undefined);
+  await until('every post through wait_for_events', () => sent.every((s) => loop.got.has(s.id)), 5_000, 50).catch(
+    () => undefined,
+  );
+  await sleep(500); // the last notifications
+  await loop.stop();
+  await observer.stop();
+  await subscriber.close();
+  await waiter.close();
+
+  const inLog: number[] = [];
+  const byUri = new Map<string, { sentAt: number; appendedAt: number }[]>();
+  for (const s of sent) {
+    const seen = observer.byPost.get(s.id);
+    if (!seen) continue;
+    inLog.push(seen.seenAt - s.at);
+    let list = byUri.get(s.uri);
+    if (!list) byUri.set(s.uri, (list = []));
+    list.push({ sentAt: s.at, appendedAt: seen.appendedAt });
+  }
+  const notified: number[] = [];
+  let missed = sent.length - inLog.length;
+  let notifications = 0;
+  for (const [uri, posts] of byUri) {
+    const times = notes.get(uri) ?? [];
+    notifications += times.length;
+    const c = coverage(posts, times);
+    notified.push(...c.latencies);
+    missed += c.missed;
+  }
+  const waited: number[] = [];
+  for (const s of sent) {
+    const at = loop.got.get(s.id);
+    if (at !== undefined) waited.push(at - s.at);
+  }
+  return {
+    rate: opts.rate,
+    durationMs: opts.durationMs,
+    posted,
+    achievedRate: Math.round((posted / postingMs) * 1000),
+    inLog: summarize(inLog),
+    notification: { ...summarize(notified), missed, notifications },
+    waitForEvents: { ...summarize(waited), missed: sent.length - waited.length, calls: loop.calls() },
+  };
+}
+
+export async function baselineLatency(
+  baseline: Baseline,
+  opts: { rate: number; durationMs: number; drainTimeoutMs?: number },
+): Promise<BaselineLatencyResult> {
+  await baseline.collect();
+  // warm-up
+  for (let i = 0; i < 20; i++) await baseline.queue.add('e', { seq: -1 - i }, { removeOnComplete: true });
+  await sleep(200);
+  await baseline.collect();
+  const sentAt: number[] = [];
+  let errors = 0;
+  const t0 = nowMs();
+  const added = await atRate(opts.rate, opts.durationMs, (i) => {
+    sentAt[i] = nowMs();
+    baseline.queue.add('e', { seq: i }, { removeOnComplete: true }).catch(() => errors++);
+  });
+  const addingMs = nowMs() - t0;
+  const started = new Map<number, number>();
+  const deadline = nowMs() + (opts.drainTimeoutMs ?? 30_000);
+  while (started.size < added && nowMs() < deadline) {
+    await sleep(100);
+    for (const [seq, at] of await baseline.collect()) started.set(seq, at);
+  }
+  const lat: number[] = [];
+  for (let i = 0; i < added; i++) {
+    const at = started.get(i);
+    if (at !== undefined) lat.push(at - sentAt[i]);
+  }
+  return {
+    rate: opts.rate,
+    durationMs: opts.durationMs,
+    added,
+    achievedRate: Math.round((added / addingMs) * 1000),
+    errors,
+    processed: { ...summarize(lat), missed: added - lat.length },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Scenario 2 — throughput of a burst.
+ *
+ * Bridge: `events` raw `posted` frames (real-shaped, on the bench channels, by
+ * a real user of the fake) handed to the ingest's producer
+ * (EventQueues.enqueueEvents, in batches of the ingest's micro-batch size),
+ * drained by the bridge's normalize workers into the event log in the
+ * bridge's process. Time from the first enqueue until the firehose stream has
+ * grown by `events` entries (XINFO STREAM entries-added, so trimming does not
+ * hide any).
+ *
+ * Baseline: bare BullMQ — `queue.addBulk` of `events` no-op jobs (in chunks)
+ * drained by a no-op Worker in a child process; time from the first addBulk
+ * until the worker has processed them all.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { BenchWorld } from '../lib/env';
+import type { Baseline } from '../lib/baseline';
+import { nowMs, sleep } from '../lib/clock';
+import { EventQueues } from '../../src/pipeline/queue';
+import { redisKeys } from '../../src/redis/keys';
+import { URIS } from '../../src/updates/uris';
+import { ID_ALPHABET } from '../../test/fake-mattermost/ids';
+
+/** The ingest's micro-batch cap (src/pipeline/ingest/batcher.ts default). */
+export const INGEST_BATCH = 2000;
+export const BULK_CHUNK = 1000;
+
+export interface ThroughputResult {
+  events: number;
+  ms: number;
+  perSecond: number;
+}
+
+function randomId(): string {
+  let id = '';
+  for (const b of randomBytes(26)) id += ID_ALPHABET[b & 31];
+  return id;
+}
+
+/** A `posted` frame as the fake (and Mattermost) sends it for a post by `user` in `channel`. */
+export function postedFrame(
+  channel: BenchWorld['channels'][number],
+  user: { id: string; username: string },
+  i: number,
+  seq: number,
+) {
+  const t = Date.now();
+  const post = {
+    id: randomId(),
+    create_at: t,
+    update_at: t,
+    edit_at: 0,
+    delete_at: 0,
+    is_pinned: false,
+    user_id: user.id,
+    channel_id: channel.id,
+    root_id: '',
+    original_id: '',
+    message: `burst post ${i}`,
+    type: '',
+    props: {},
+    hashtags: '',
+    pending_post_id: '',
+    reply_count: 0,
+    last_reply_at: 0,
+    participants: null,
+    metadata: {},
+  };
+  return {
+    event: 'posted',
+    data: {
+      channel_display_name: channel.display_name,
+      channel_name: channel.name,
+      channel_type: channel.type,
+      post: JSON.stringify(post),
+      sender_name: `@${user.username}`,
+      set_online: true,
+      team_id: channel.team_id,
+    },
+    broadcast: {
+      omit_users: null,
+      user_id: '',
+      channel_id: channel.id,
+      team_id: '',
+      connection_id: '',
+      omit_connection_id: '',
+    },
+    seq,
+  };
+}
+
+async function entriesAdded(redis: Redis, stream: string): Promise<number> {
+  const exists = await redis.exists(stream);
+  if (!exists) return 0;
+  const info = (await redis.call('XINFO', 'STREAM', stream)) as (string | number)[];
+  const i = info.indexOf('entries-added');
+  if (i < 0) throw new Error('XINFO STREAM has no entries-added: Redis 7 or later is needed for the throughput count');
+  return Number(info[i + 1]);
+}
+
+export async function bridgeThroughput(
+  world: BenchWorld,
+  prefix: string,
+  partitions: number,
+  opts: { events: number; timeoutMs?: number },
+): Promise<ThroughputResult> {
+  const keys = redisKeys(prefix);
+  const conn = world.connect();
+  const stream = keys.logStream(URIS.events);
+  const producer = new EventQueues({ connection: conn, keys, partitions });
+  const alice = world.fake.user('alice');
+  const frames = Array.from({ length: opts.events }, (_, i) =>
+    postedFrame(world.channels[i % world.channels.length], alice, i, i + 1),
+  );
+  const before = await entriesAdded(conn, stream);
+  const t0 = nowMs();
+  for (let i = 0; i < frames.length; i += INGEST_BATCH) {
+    await producer.enqueueEvents(frames.slice(i, i + INGEST_BATCH), 'websocket', { receivedAt: Date.now() });
+  }
+  const deadline = t0 + (opts.timeoutMs ?? 120_000);
+  while ((await entriesAdded(conn, stream)) - before < opts.events) {
+    if (nowMs() > deadline) throw new Error(`bridge throughput: not all ${opts.events} events in the log in time`);
+    await sleep(5);
+  }
+  const done = nowMs();
+  await producer.close();
+  const ms = done - t0;
+  return { events: opts.events, ms: Math.round(ms), perSecond: Math.round((opts.events / ms) * 1000) };
+}
+
+export async function baselineThroughput(
+  baseline: Baseline,
+  opts: { events: number; timeoutMs?: number },
+): Promise<ThroughputResult> {
+  const { done } = await baseline.expectDrained(opts.events, opts.timeoutMs ?? 120_000);
+  const t0 = nowMs();
+  for (let i = 0; i < opts.events; i += BULK_CHUNK) {
+    const n = Math.min(BULK_CHUNK, opts.events - i);
+    await baseline.queue.addBulk(
+      Array.from({ length: n }, (_, k) => ({ name: 'e', data: { seq: i + k }, opts: { removeOnComplete: true } })),
+    );
+  }
+  const end = await done;
+  await baseline.collect();
+  const ms = end - t0;
+  return { events: opts.events, ms: Math.round(ms), perSecond: Math.round((opts.events / ms) * 1000) };
+}
