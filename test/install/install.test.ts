@@ -1,5 +1,6 @@
 import { Client4 } from '@mattermost/client';
 import { CliError } from '../../src/cli/errors';
+import { main } from '../../src/cli/program';
 import { loadConfig, type BridgeConfig } from '../../src/config/load';
 import { runInstall, runUninstall, TOKEN_DESCRIPTION } from '../../src/install/install';
 import { loadManifest } from '../../src/install/manifest';
@@ -165,5 +166,41 @@ describe('uninstall', () => {
       detail: 're-enabled',
     });
     expect(report.botToken).toBeDefined();
+  });
+});
+
+describe('the CLI', () => {
+  it('runs install with its options, and doctor exits 1 when a check fails', async () => {
+    const saved = { ...process.env };
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    try {
+      Object.assign(process.env, { BRIDGE_REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' });
+      const argv = [
+        'install',
+        '--url',
+        fake.url,
+        '--admin-token',
+        fake.token('admin'),
+        '--public-url',
+        PUBLIC,
+        '--team',
+        'acme',
+      ];
+      expect(await main(argv, (l) => err.push(l))).toBe(0);
+      expect(out.join('')).toContain('Nothing to change');
+
+      Object.assign(process.env, { MATTERMOST_URL: fake.url, MATTERMOST_TOKEN: 'badbadbadbadbadbadbadbadba' });
+      expect(await main(['doctor'], (l) => err.push(l))).toBe(1);
+      expect(out.join('')).toMatch(/failed\s+Bot token\s+Mattermost refused MATTERMOST_TOKEN \(401\)/);
+      expect(err.join('\n')).toMatch(/doctor: \d checks failed/);
+    } finally {
+      write.mockRestore();
+      process.env = saved;
+    }
   });
 });
