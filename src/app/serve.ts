@@ -1,11 +1,117 @@
+/**
+ * `mattermost-mcp-bridge serve [--roles ingest,worker,mcp]`: builds the shared
+ * services once and starts the chosen roles; SIGINT/SIGTERM stop them in
+ * reverse order (ingest hands its lock over, workers finish their jobs, MCP
+ * sessions stay in Redis so clients resume on another instance).
+ */
 import type { BridgeConfig } from '../config/load';
 import { requireForServe } from '../config/load';
 import type { ROLES } from '../config/schema';
-import { notImplemented } from '../cli/errors';
+import { createLogger } from '../logging/logger';
+import { startMcpHttp } from '../mcp/start';
+import { restJobs, startCatchupWorker } from '../pipeline/catchup';
+import { ingestOptionsFromConfig, isIngestReady, readIngestState, startIngest } from '../pipeline/ingest';
+import { EventQueues, startWorkers } from '../pipeline/queue';
+import { createSlashRouter, createSlashWorker, SlashFollowups } from '../slash';
+import { createBridgeServices } from './services';
 
 export type Role = (typeof ROLES)[number];
 
+export type RunningBridge = { url?: string; stop(): Promise<void> };
+
+/** Starts the roles and returns a handle (used by runServe and by the sandbox). */
+export async function startBridge(config: BridgeConfig, roles: Role[]): Promise<RunningBridge> {
+  const log = createLogger({ level: config.LOG_LEVEL, secrets: config.secrets });
+  const services = createBridgeServices(config, log);
+  const stops: (() => Promise<unknown>)[] = [() => services.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stopping failed'));
+  };
+  try {
+    const { redis, keys } = services;
+    const queues = new EventQueues({ connection: redis, keys, partitions: config.BRIDGE_PARTITIONS });
+    stops.push(() => queues.close());
+    const followups = new SlashFollowups(redis, keys);
+    stops.push(() => followups.close());
+    let url: string | undefined;
+
+    if (roles.includes('worker')) {
+      const me = await services.mattermost.getMe();
+      const workers = await startWorkers({
+        connection: redis,
+        keys,
+        partitions: config.BRIDGE_PARTITIONS,
+        eventLog: services.eventLog,
+        normalize: { directory: services.directory, botUserId: me.id, botUsername: me.username, log },
+        isStreamed: (id, hint) => services.watches.isStreamed(id, hint),
+        log,
+      });
+      stops.push(() => workers.stop());
+      const catchup = await startCatchupWorker({
+        connection: redis,
+        keys,
+        log,
+        ...restJobs({
+          client: services.mattermost,
+          watches: services.watches,
+          redis,
+          keys,
+          queues,
+          botUserId: me.id,
+          log,
+        }),
+      });
+      stops.push(() => catchup.stop());
+      const slashWorker = createSlashWorker(services, { followups });
+      stops.push(() => slashWorker.close());
+    }
+
+    if (roles.includes('ingest')) {
+      const ingest = await startIngest(
+        {
+          redis,
+          keys,
+          log,
+          client: services.mattermost,
+          token: config.MATTERMOST_TOKEN!,
+          watches: services.watches,
+          queues,
+        },
+        ingestOptionsFromConfig(config),
+      );
+      stops.push(() => ingest.stop());
+    }
+
+    if (roles.includes('mcp')) {
+      const mcp = await startMcpHttp(services, {
+        mount: (app) => app.use('/slash', createSlashRouter(services, { followups })),
+        readiness: {
+          websocket: async () => {
+            const status = await readIngestState(redis, keys);
+            return { ok: isIngestReady(status), detail: status ? status.websocket : 'no active ingest' };
+          },
+          queues: async () => {
+            const counts = await Promise.all(queues.queues.map((q) => q.getWaitingCount()));
+            return { ok: true, detail: `${counts.reduce((a, b) => a + b, 0)} events waiting` };
+          },
+        },
+      });
+      stops.push(() => mcp.stop());
+      url = mcp.url;
+    }
+    log.info({ roles, url }, 'bridge started');
+    return { url, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
 export async function runServe(config: BridgeConfig, opts: { roles: Role[] }): Promise<void> {
   requireForServe(config, { apiKeys: opts.roles.includes('mcp'), mattermost: true });
-  notImplemented('serve');
+  const bridge = await startBridge(config, opts.roles);
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= bridge.stop());
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
 }
