@@ -148,10 +148,13 @@ function audienceText(who: Audience, watchRoles: readonly WatchRole[]): string {
 const syntax = (trigger: string, spec: CommandSpec<unknown>) =>
   `${trigger} ${spec.name}${spec.args ? ` ${spec.args}` : ''}`;
 
+/** Pipes split table cells even inside code spans (GFM), so they are escaped. */
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
 /** `/mcp help`: a Markdown table of every command. */
 export function helpText(trigger: string, watchRoles: readonly WatchRole[]): string {
   const rows = (COMMANDS as readonly CommandSpec<unknown>[]).map(
-    (c) => `| \`${syntax(trigger, c)}\` | ${c.summary} | ${audienceText(c.who, watchRoles)} |`,
+    (c) => `| \`${cell(syntax(trigger, c))}\` | ${cell(c.summary)} | ${audienceText(c.who, watchRoles)} |`,
   );
   return [
     `#### ${trigger} — the AI agents connected to this Mattermost`,

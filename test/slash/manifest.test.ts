@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifest, MANIFEST_PATH, withGeneratedParts } from '../../src/install/manifest';
-import { autocompleteData, autocompleteHint, COMMANDS } from '../../src/slash/commands';
+import { autocompleteData, autocompleteHint, COMMANDS, helpText } from '../../src/slash/commands';
 
 describe('manifest.json', () => {
   const manifest = loadManifest();
@@ -40,5 +40,30 @@ describe('manifest.json', () => {
   it('fails the drift check when the table and the file disagree', () => {
     const drifted = { ...manifest, slash_command: { ...manifest.slash_command, auto_complete_hint: '[help]' } };
     expect(withGeneratedParts(drifted)).not.toEqual(drifted);
+  });
+});
+
+describe('docs/slash-commands.md', () => {
+  /** Table rows compared cell by cell, so Prettier's padding does not count. */
+  const normalize = (md: string) =>
+    md
+      .trim()
+      .split('\n')
+      .map((line) =>
+        line.startsWith('|')
+          ? line
+              .split(/(?<!\\)\|/)
+              .map((c) => c.trim())
+              .map((c) => (/^:?-+:?$/.test(c) ? '---' : c))
+              .join('|')
+          : line.trim(),
+      )
+      .filter((line) => line !== '')
+      .join('\n');
+
+  it('shows the command table as /mcp help renders it (regenerate the section after changing the table)', () => {
+    const doc = readFileSync(join(MANIFEST_PATH, '..', 'docs', 'slash-commands.md'), 'utf8');
+    const section = /<!-- generated:commands -->([\s\S]*?)<!-- \/generated:commands -->/.exec(doc)?.[1] ?? '';
+    expect(normalize(section)).toBe(normalize(helpText('/mcp', ['system_admin', 'channel_admin'])));
   });
 });
