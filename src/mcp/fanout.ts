@@ -107,16 +107,30 @@ export class FanOut {
 
   dispatch(update: UpdateRecord): void {
     updatesSeen.inc();
-    for (const uri of resourceUrisOf(update)) {
-      const set = this.index.get(uri);
-      if (!set) continue;
-      for (const s of set) {
-        if (!updateVisible(s.policy, update)) continue;
-        s.notify(uri);
-        dispatched.inc();
-      }
+    const uris = resourceUrisOf(update);
+    for (const uri of uris) this.notifySubscribers(uri, update);
+    // Whether a post is "for the bot" is the normalizer's decision, recorded only as membership
+    // of the mentions stream: ask the log, and only while someone listens.
+    if (update.type.startsWith('post.') && !uris.includes(URIS.mentions) && this.index.has(URIS.mentions)) {
+      const key = this.services.keys.logStream(URIS.mentions);
+      this.services.redis
+        .xrange(key, update.cursor, update.cursor)
+        .then((hit) => {
+          if (hit.length) this.notifySubscribers(URIS.mentions, update);
+        })
+        .catch((err) => this.log.warn({ err }, 'could not check the mentions stream'));
     }
     for (const l of this.listeners) l(update);
+  }
+
+  private notifySubscribers(uri: string, update: UpdateRecord): void {
+    const set = this.index.get(uri);
+    if (!set) return;
+    for (const s of set) {
+      if (!updateVisible(s.policy, update)) continue;
+      s.notify(uri);
+      dispatched.inc();
+    }
   }
 
   private notifyAll(uri: string): void {

@@ -194,6 +194,20 @@ describe('resources and subscriptions over Streamable HTTP', () => {
     await full.close();
   });
 
+  it('notifies mattermost://mentions for posts that mention the bot, and only those', async () => {
+    const { client } = await connectClient(mcp.url, FULL_KEY);
+    const got = listen(client);
+    await client.subscribeResource({ uri: URIS.mentions });
+    await post('bob', 'town-square', 'no mention in this one');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([]);
+    await post('bob', 'town-square', '@bridge-bot can you summarize?');
+    await eventually(() => got.some((n) => n.uri === URIS.mentions), 5000, 'a mentions notification');
+    const read = jsonOf(await client.readResource({ uri: URIS.mentions }));
+    expect(read.updates.map((u) => u.data.post?.message)).toContain('@bridge-bot can you summarize?');
+    await client.close();
+  });
+
   it('lists resources and templates, and completes channel ids by name', async () => {
     const { client } = await connectClient(mcp.url, FULL_KEY);
     const { resources } = await client.listResources();
