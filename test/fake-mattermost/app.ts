@@ -87,16 +87,19 @@ export class FakeApp {
 
   // --- users, bots, statuses ---------------------------------------------
 
-  createUser(fields: {
-    username: string;
-    roles?: string;
-    email?: string;
-    first_name?: string;
-    last_name?: string;
-    nickname?: string;
-    is_bot?: boolean;
-    bot_description?: string;
-  }): { user: User; token: string } {
+  createUser(
+    fields: {
+      username: string;
+      roles?: string;
+      email?: string;
+      first_name?: string;
+      last_name?: string;
+      nickname?: string;
+      is_bot?: boolean;
+      bot_description?: string;
+    },
+    announce = true,
+  ): { user: User; token: string } {
     const username = String(fields.username ?? '').toLowerCase();
     if (!USERNAME.test(username)) throw errors.invalidBodyParam('username');
     if (this.store.userByUsername(username)) {
@@ -108,17 +111,20 @@ export class FakeApp {
     }
     const user = this.store.addUser({ ...fields, username });
     const token = this.store.addToken(user.id, 'fake-mattermost session').token;
-    this.publish({ event: 'new_user', data: { user_id: user.id }, broadcast: broadcast() });
+    if (announce) this.publish({ event: 'new_user', data: { user_id: user.id }, broadcast: broadcast() });
     return { user, token };
   }
 
   createBot(ownerId: string, fields: { username: string; display_name?: string; description?: string }): Bot {
-    const { user } = this.createUser({
-      username: fields.username,
-      is_bot: true,
-      bot_description: fields.description ?? '',
-      first_name: fields.display_name ?? '',
-    });
+    const { user } = this.createUser(
+      {
+        username: fields.username,
+        is_bot: true,
+        bot_description: fields.description ?? '',
+        first_name: fields.display_name ?? '',
+      },
+      false,
+    ); // CreateBot saves the user directly: no new_user event
     const bot: Bot = {
       user_id: user.id,
       username: user.username,

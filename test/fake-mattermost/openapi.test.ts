@@ -76,6 +76,12 @@ async function expectValid(c: Call): Promise<unknown> {
 it('users, statuses, bots and tokens validate', async () => {
   const alice = fake.user('alice');
   const bob = fake.user('bob');
+  await expectValid({
+    method: 'POST',
+    path: '/api/v4/users',
+    spec: '/api/v4/users',
+    body: { username: 'frank', email: 'frank@example.com', password: 'password1' },
+  });
   await expectValid({ method: 'GET', path: '/api/v4/users/me', spec: '/api/v4/users/{user_id}', as: 'alice' });
   await expectValid({ method: 'GET', path: `/api/v4/users/${bob.id}`, spec: '/api/v4/users/{user_id}', as: 'alice' });
   await expectValid({

@@ -302,6 +302,23 @@ describe('bots and access tokens', () => {
       client4(fake.url, fake.token('alice')).createBot({ username: 'nope-bot' } as never),
     ).rejects.toMatchObject({ status_code: 403 });
   });
+
+  it('creating a user over REST broadcasts new_user to everyone; a bot does not', async () => {
+    const bob = rawSocket(fake.url, { token: fake.token('bob') });
+    await bob.next((f) => f.event === 'hello');
+    const admin = client4(fake.url, fake.token('admin'));
+    await admin.createBot({ username: 'quiet-bot' } as never);
+    const erin = await admin.createUser(
+      { username: 'erin', email: 'erin@example.com', password: 'long enough' } as never,
+      '',
+      '',
+    );
+    const event = await bob.next((f) => f.event === 'new_user');
+    expect(event.data).toEqual({ user_id: erin.id });
+    expect(bob.frames.filter((f) => f.event === 'new_user')).toHaveLength(1);
+    expect(fake.token('erin')).toMatch(/^[a-z0-9]{26}$/);
+    await bob.close();
+  });
 });
 
 describe('bad requests', () => {

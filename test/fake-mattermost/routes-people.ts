@@ -36,6 +36,28 @@ export function peopleRoutes(app: FakeApp): Router {
     );
   });
 
+  /** Creating a user (admins only here: open sign-up is off by default) broadcasts `new_user`. */
+  r.post('/users', (req, res) => {
+    const body = jsonObject(req, 'user');
+    if (!app.isAdmin(me(req).id)) throw errors.permissions();
+    if (typeof body.password !== 'string' || body.password.length < 8) {
+      throw new AppError(
+        'model.user.is_valid.pwd_length.app_error',
+        'Your password must contain at least 8 characters.',
+        400,
+      );
+    }
+    const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+    const { user } = app.createUser({
+      username: str('username') ?? '',
+      email: str('email'),
+      first_name: str('first_name'),
+      last_name: str('last_name'),
+      nickname: str('nickname'),
+    });
+    sendJson(res, 201, wire(user, me(req).id));
+  });
+
   r.post('/users/ids', (req, res) => {
     const ids = jsonArray(req, 'user_ids');
     if (ids.length === 0 || !ids.every(isValidId)) throw errors.invalidBodyParam('user_ids');
