@@ -165,7 +165,7 @@ describe('POST /slash refuses what Mattermost would never send', () => {
         expect(r.json).toBeDefined();
         if (r.status !== 200) expect(typeof r.json?.error).toBe('string');
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
     await alive();
   });
