@@ -24,3 +24,4 @@ export {
   type CatchupWorkerOptions,
 } from './scheduler';
 export { restJobs, type RestJobs, type RestJobsDeps } from './jobs';
+export { startCatchupWorkerRole, type CatchupServices } from './role';

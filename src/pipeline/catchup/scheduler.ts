@@ -49,6 +49,8 @@ export function startCatchupScheduler(options: CatchupSchedulerOptions): Catchup
     connection: options.connection,
     prefix: options.keys.bullPrefix,
   });
+  // without a listener BullMQ prints connection errors (Redis restarting) to the console
+  queue.on('error', (err) => options.log.debug({ err: err.message }, 'catchup queue: Redis error'));
   const set = async (id: CatchupJobName, on: boolean, every: number) => {
     if (on) {
       const existing = await queue.getJobScheduler(id);
@@ -76,6 +78,8 @@ export interface CatchupWorkerOptions {
   poll: () => Promise<unknown>;
   /** One presence pass. */
   presence: () => Promise<unknown>;
+  /** BullMQ job lock (default 30 s): how soon a job of a dead worker is run again. */
+  lockDurationMs?: number;
 }
 
 export interface CatchupWorker {
@@ -95,12 +99,25 @@ export async function startCatchupWorker(options: CatchupWorkerOptions): Promise
       if (job.name === PRESENCE_SCHEDULER) return options.presence();
       throw new Error(`unknown catch-up job ${String(job.name)}`);
     },
-    { connection: options.connection, prefix: options.keys.bullPrefix, concurrency: 1 },
+    {
+      connection: options.connection,
+      prefix: options.keys.bullPrefix,
+      concurrency: 1,
+      ...(options.lockDurationMs
+        ? { lockDuration: options.lockDurationMs, stalledInterval: Math.max(500, options.lockDurationMs / 2) }
+        : {}),
+    },
   );
   worker.on('failed', (job, err) =>
     options.log.warn({ job: job?.name, err: err.message }, 'REST catch-up job failed; the next run retries'),
   );
-  worker.on('error', (err) => options.log.error({ err: err.message }, 'catch-up worker error'));
+  let lastError = 0;
+  worker.on('error', (err) => {
+    // Redis restarting makes every connection report; one line per 10 s is enough
+    if (Date.now() - lastError < 10_000) return;
+    lastError = Date.now();
+    options.log.warn({ err: err.message }, 'catch-up worker: Redis error (BullMQ reconnects by itself)');
+  });
   await worker.waitUntilReady();
   return { worker, stop: () => worker.close() };
 }

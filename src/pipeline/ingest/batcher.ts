@@ -24,6 +24,8 @@ export interface MicroBatcherOptions {
   maxBatch?: number;
   /** While paused, more buffered events than this resume sending anyway (default 100,000). */
   maxPausedEvents?: number;
+  /** First retry delay after a failed send; doubles up to 5 s (default 50 ms). */
+  retryBaseMs?: number;
 }
 
 interface Segment extends BatchMeta {
@@ -121,7 +123,7 @@ export class MicroBatcher {
       } catch (err) {
         this.segments.unshift({ ...meta, events });
         this.failures++;
-        const delay = Math.min(5000, 50 * 2 ** Math.min(this.failures, 7));
+        const delay = Math.min(5000, (this.options.retryBaseMs ?? 50) * 2 ** Math.min(this.failures - 1, 7));
         this.options.log.warn(
           { err: (err as Error).message, events: events.length, retryInMs: delay },
           'enqueueing a WebSocket batch failed; retrying',

@@ -6,6 +6,7 @@ export {
   type IngestOptions,
   type RunningIngest,
 } from './ingest';
+export { startIngestRole, type IngestServices } from './role';
 export { readIngestState, isIngestReady, writeIngestStatus, type IngestStatus } from './state';
 export { LeaderElection, RedisLock, type LeaderElectionOptions } from './lock';
 export { MicroBatcher, type BatchMeta, type BatchSender, type MicroBatcherOptions } from './batcher';

@@ -95,11 +95,13 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
       log,
       attempts: 20,
       backoffMs: 100,
+      lockDurationMs: 2000,
     });
     catchup = await startCatchupWorker({
       connection: redis,
       keys,
       log,
+      lockDurationMs: 2000,
       ...restJobs({ client, watches, redis, keys, queues, botUserId: me.id, log }),
     });
   }
