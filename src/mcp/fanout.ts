@@ -44,6 +44,7 @@ export type FanOutOptions = { statsIntervalMs?: number };
 export class FanOut {
   private readonly index = new Map<string, Set<Subscriber>>();
   private readonly listeners = new Set<(u: UpdateRecord) => void>();
+  private readonly watchListeners = new Set<() => void>();
   private readonly abort = new AbortController();
   private sub?: Redis;
   private statsTimer?: NodeJS.Timeout;
@@ -60,7 +61,10 @@ export class FanOut {
     this.loop = this.readLoop();
     this.sub = this.services.redis.duplicate();
     this.sub.on('error', (err) => this.log.warn({ err }, 'watch-list subscriber connection error'));
-    this.sub.on('message', () => this.notifyAll(URIS.watches));
+    this.sub.on('message', () => {
+      this.notifyAll(URIS.watches);
+      for (const l of this.watchListeners) l();
+    });
     await this.sub.subscribe(this.services.keys.watchesChanged);
     this.statsTimer = setInterval(() => this.notifyAll(URIS.stats), this.opts.statsIntervalMs ?? 1000);
     this.statsTimer.unref();
@@ -97,6 +101,12 @@ export class FanOut {
       subscriptionsGauge.set(this.count);
       if (set.size === 0) this.index.delete(uri);
     }
+  }
+
+  /** Called on every watch-list change (the resource list shows watched channels). */
+  onWatchesChanged(listener: () => void): () => void {
+    this.watchListeners.add(listener);
+    return () => this.watchListeners.delete(listener);
   }
 
   /** Every update the loop reads (used by tests and in-process waiters). */

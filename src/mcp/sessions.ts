@@ -118,6 +118,7 @@ export class SessionManager {
   private readonly releaseWaiters = new Map<string, () => void>();
   private sub?: Redis;
   private sweeper?: NodeJS.Timeout;
+  private offWatches?: () => void;
   private readonly log: Logger;
 
   constructor(private readonly opts: SessionManagerOptions) {
@@ -137,6 +138,12 @@ export class SessionManager {
     this.sub.on('error', (err) => this.log.warn({ err }, 'session control subscriber error'));
     this.sub.on('message', (_channel, raw) => this.onControl(raw));
     await this.sub.subscribe(this.services.keys.mcpControl);
+    // resources/list includes watched channels: tell every session when the watch list changes
+    this.offWatches = this.opts.fanout.onWatchesChanged(() => {
+      for (const s of this.sessions.values()) {
+        s.server.server.sendResourceListChanged().catch((err) => this.log.debug({ err }, 'list_changed not sent'));
+      }
+    });
     const every = this.opts.sweepIntervalMs ?? Math.min(30_000, Math.max(1000, this.idleMs / 4));
     this.sweeper = setInterval(() => this.sweepIdle(), every);
     this.sweeper.unref();
@@ -145,6 +152,7 @@ export class SessionManager {
   /** Closes every local session but keeps them in Redis, so clients can resume on another instance. */
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.offWatches?.();
     await Promise.all([...this.sessions.values()].map((s) => this.close(s, 'shutdown', false)));
     this.sub?.disconnect();
     this.sub = undefined;

@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
 import { URIS } from '../../src/updates/uris';
 import { compareCursors } from '../../src/eventlog';
@@ -242,12 +245,17 @@ describe('resources and subscriptions over Streamable HTTP', () => {
   it('notifies mattermost://watches when the watch list changes', async () => {
     const { client } = await connectClient(mcp.url, FULL_KEY);
     const got = listen(client);
+    let listChanged = 0;
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void listChanged++);
     await client.subscribeResource({ uri: URIS.watches });
     const r = await client.callTool({ name: 'watch_channel', arguments: { channel: '~town-square' } });
     expect(r.isError).toBeFalsy();
     await eventually(() => got.some((n) => n.uri === URIS.watches), 5000, 'watches notification');
+    await eventually(() => listChanged > 0, 5000, 'notifications/resources/list_changed');
     const read = await client.readResource({ uri: URIS.watches });
     expect(textOf(read)).toMatch(/~town-square/);
+    const { resources } = await client.listResources();
+    expect(resources.map((r) => r.uri)).toContain(URIS.channelPosts(town));
     await client.callTool({ name: 'unwatch_channel', arguments: { channel: '~town-square' } });
     await client.close();
   });
