@@ -9,6 +9,7 @@ import { requireForServe } from '../config/load';
 import type { ROLES } from '../config/schema';
 import { createLogger } from '../logging/logger';
 import { startMcpHttp } from '../mcp/start';
+import { startOpsHttp, type ReadinessCheck } from '../mcp/http/ops';
 import { restJobs, startCatchupWorker } from '../pipeline/catchup';
 import { ingestOptionsFromConfig, isIngestReady, readIngestState, startIngest } from '../pipeline/ingest';
 import { EventQueues, startWorkers } from '../pipeline/queue';
@@ -82,22 +83,28 @@ export async function startBridge(config: BridgeConfig, roles: Role[]): Promise<
       stops.push(() => ingest.stop());
     }
 
+    const readiness: Record<string, ReadinessCheck> = {
+      websocket: async () => {
+        const status = await readIngestState(redis, keys);
+        return { ok: isIngestReady(status), detail: status ? status.websocket : 'no active ingest' };
+      },
+      queues: async () => {
+        const counts = await Promise.all(queues.queues.map((q) => q.getWaitingCount()));
+        return { ok: true, detail: `${counts.reduce((a, b) => a + b, 0)} events waiting` };
+      },
+    };
     if (roles.includes('mcp')) {
       const mcp = await startMcpHttp(services, {
         mount: (app) => app.use('/slash', createSlashRouter(services, { followups })),
-        readiness: {
-          websocket: async () => {
-            const status = await readIngestState(redis, keys);
-            return { ok: isIngestReady(status), detail: status ? status.websocket : 'no active ingest' };
-          },
-          queues: async () => {
-            const counts = await Promise.all(queues.queues.map((q) => q.getWaitingCount()));
-            return { ok: true, detail: `${counts.reduce((a, b) => a + b, 0)} events waiting` };
-          },
-        },
+        readiness,
       });
       stops.push(() => mcp.stop());
       url = mcp.url;
+    } else {
+      // ingest/worker-only processes still answer probes and scrapes
+      const ops = await startOpsHttp(services, readiness);
+      stops.push(() => ops.stop());
+      log.info({ url: ops.url }, 'operations endpoints listening (/healthz, /readyz, /metrics)');
     }
     log.info({ roles, url }, 'bridge started');
     return { url, stop: stopAll };

@@ -240,14 +240,23 @@ describe('/mcp hygiene', () => {
     }
   });
 
-  it('serves /healthz, /readyz per component and /metrics', async () => {
+  it('serves /healthz, /readyz per component and /metrics (admin key only)', async () => {
     const base = mcp.url.replace(/\/mcp$/, '');
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', components: { redis: { ok: true } } });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const anonymous = await fetch(`${base}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(await anonymous.text()).not.toMatch(/mmb_/);
+    const reader = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${READ_KEY}` } });
+    expect(reader.status).toBe(403);
+    expect(await reader.text()).toMatch(/lacks the admin scope/);
+    const metrics = await (
+      await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
     expect(metrics).toMatch(/mmb_mcp_sessions/);
   });
 });

@@ -35,8 +35,8 @@ describe('serve', () => {
     redis.disconnect();
   });
 
-  it('runs ingest, workers and MCP: a post in the fake reaches wait_for_events', async () => {
-    child = spawn(process.execPath, [BIN, 'serve'], {
+  function serve(args: string[], onStderr: (d: string) => void): ChildProcessWithoutNullStreams {
+    const proc = spawn(process.execPath, [BIN, 'serve', ...args], {
       env: {
         PATH: process.env.PATH,
         MATTERMOST_URL: fake.url,
@@ -48,8 +48,13 @@ describe('serve', () => {
         LOG_LEVEL: 'info',
       },
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdout.resume();
+    proc.stderr.setEncoding('utf8').on('data', onStderr);
+    proc.stdout.resume();
+    return proc;
+  }
+
+  it('runs ingest, workers and MCP: a post in the fake reaches wait_for_events', async () => {
+    child = serve([], (d) => (stderr += d));
     let url = '';
     await eventually(
       () => {
@@ -82,5 +87,55 @@ describe('serve', () => {
     await eventually(() => child.exitCode !== null || child.signalCode !== null, 20_000, 'the process to stop');
     expect(stderr).not.toContain(KEY);
     expect(stderr).not.toContain(fake.token('bridge-bot'));
+  });
+
+  it('split roles: an ingest+worker process and an mcp process share only Redis; each answers probes', async () => {
+    let backLog = '';
+    let frontLog = '';
+    const back = serve(['--roles', 'ingest,worker'], (d) => (backLog += d));
+    const front = serve(['--roles', 'mcp'], (d) => (frontLog += d));
+    try {
+      let opsUrl = '';
+      await eventually(
+        () =>
+          Boolean(
+            (opsUrl = /operations endpoints listening[^\n]*/.exec(backLog)
+              ? (/"url":"([^"]+)"/.exec(backLog)?.[1] ?? '')
+              : ''),
+          ),
+        40_000,
+        'the ingest/worker process to listen',
+      );
+      expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200);
+      await eventually(async () => (await fetch(`${opsUrl}/readyz`)).status === 200, 20_000, 'ingest to be ready');
+      expect((await fetch(`${opsUrl}/mcp`, { method: 'POST' })).status).toBe(404);
+      expect((await fetch(`${opsUrl}/metrics`)).status).toBe(401);
+
+      let url = '';
+      await eventually(
+        () => Boolean((url = /"url":"([^"]+\/mcp)"/.exec(frontLog)?.[1] ?? '')),
+        40_000,
+        'the mcp process to listen',
+      );
+      const { client } = await connectClient(url, KEY);
+      const start = await client.callTool({ name: 'get_events', arguments: { limit: 1 } });
+      const cursor = (start.structuredContent as { next_cursor: string }).next_cursor;
+      const waiting = client.callTool({
+        name: 'wait_for_events',
+        arguments: { cursor, timeout_ms: 20_000, types: ['post.created'] },
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      fake.post({ user: 'bob', channel: 'off-topic', message: 'across split roles' });
+      const s = (await waiting).structuredContent as { updates: { data: { post?: { message: string } } }[] };
+      expect(s.updates.map((u) => u.data.post?.message)).toEqual(['across split roles']);
+      await client.close();
+    } finally {
+      for (const p of [back, front]) if (p.exitCode === null) p.kill('SIGTERM');
+      await eventually(
+        () => [back, front].every((p) => p.exitCode !== null || p.signalCode !== null),
+        20_000,
+        'both processes to stop',
+      );
+    }
   });
 });

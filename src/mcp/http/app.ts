@@ -1,6 +1,7 @@
 /**
  * The bridge's HTTP app (express 5): /mcp (Streamable HTTP, API keys, Host and
- * Origin checks, body cap, per-key rate limit), /healthz, /readyz, /metrics.
+ * Origin checks, body cap, per-key rate limit) plus the operations routes of
+ * `ops.ts` (/healthz, /readyz, /metrics).
  * Other roles mount their routes (e.g. /slash) through `mount`.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -8,17 +9,16 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Scope } from '../../config/api-keys';
 import type { BridgeServices } from '../../app/services';
 import type { Logger } from '../../logging/logger';
-import { registry } from '../../metrics/registry';
 import { ApiKeyAuthenticator, hasScope, type Identity } from '../auth';
 import type { SessionManager } from '../sessions';
 import type { AnyTool } from '../tools';
 import { forbidden, hostOriginGuard, hostPolicy } from './guards';
+import { mountOpsRoutes, type ReadinessCheck } from './ops';
 
 /** Largest /mcp request body (the SDK transport's own default). */
 export const MCP_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-export type ComponentStatus = { ok: boolean; detail?: string };
-export type ReadinessCheck = () => Promise<ComponentStatus>;
+export type { ComponentStatus, ReadinessCheck } from './ops';
 
 export type HttpAppOptions = {
   services: BridgeServices;
@@ -57,51 +57,13 @@ export function scopesNeeded(body: unknown, toolScopes: Map<string, Scope>): Sco
   return [...out];
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function createHttpApp(opts: HttpAppOptions): Express {
   const { services, sessions, auth, log } = opts;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', async (_req, res) => {
-    const checks: Record<string, ReadinessCheck> = {
-      redis: async () => ({ ok: (await services.redis.ping()) === 'PONG' }),
-      ...opts.readiness,
-    };
-    const components: Record<string, ComponentStatus> = {};
-    await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => {
-        try {
-          components[name] = await withTimeout(check(), 2000);
-        } catch (err) {
-          components[name] = { ok: false, detail: (err as Error).message };
-        }
-      }),
-    );
-    const ready = Object.values(components).every((c) => c.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', components });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', registry.contentType);
-    res.send(await registry.metrics());
-  });
+  mountOpsRoutes(app, { services, auth, readiness: opts.readiness });
 
   opts.mount?.(app);
 
