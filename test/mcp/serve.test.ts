@@ -53,6 +53,25 @@ describe('serve', () => {
     return proc;
   }
 
+  /** Posts in the fake while an MCP client long-polls; returns the messages wait_for_events delivered. */
+  async function postSeenBy(url: string, post: { user: string; channel: string; message: string }) {
+    const { client } = await connectClient(url, KEY);
+    try {
+      const start = await client.callTool({ name: 'get_events', arguments: { limit: 1 } });
+      const cursor = (start.structuredContent as { next_cursor: string }).next_cursor;
+      const waiting = client.callTool({
+        name: 'wait_for_events',
+        arguments: { cursor, timeout_ms: 20_000, types: ['post.created'] },
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      fake.post(post);
+      const s = (await waiting).structuredContent as { updates: { data: { post?: { message: string } } }[] };
+      return s.updates.map((u) => u.data.post?.message);
+    } finally {
+      await client.close();
+    }
+  }
+
   it('runs ingest, workers and MCP: a post in the fake reaches wait_for_events', async () => {
     child = serve([], (d) => (stderr += d));
     let url = '';
@@ -69,19 +88,9 @@ describe('serve', () => {
     const ready = (await (await fetch(`${base}/readyz`)).json()) as { components: Record<string, { ok: boolean }> };
     expect(Object.keys(ready.components).sort()).toEqual(['queues', 'redis', 'websocket']);
 
-    const { client } = await connectClient(url, KEY);
-    const start = await client.callTool({ name: 'get_events', arguments: { limit: 1 } });
-    const cursor = (start.structuredContent as { next_cursor: string }).next_cursor;
-    const waiting = client.callTool({
-      name: 'wait_for_events',
-      arguments: { cursor, timeout_ms: 20_000, types: ['post.created'] },
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    fake.post({ user: 'alice', channel: 'town-square', message: 'through the whole bridge' });
-    const result = await waiting;
-    const s = result.structuredContent as { updates: { data: { post?: { message: string } } }[] };
-    expect(s.updates.map((u) => u.data.post?.message)).toEqual(['through the whole bridge']);
-    await client.close();
+    expect(
+      await postSeenBy(url, { user: 'alice', channel: 'town-square', message: 'through the whole bridge' }),
+    ).toEqual(['through the whole bridge']);
 
     child.kill('SIGTERM');
     await eventually(() => child.exitCode !== null || child.signalCode !== null, 20_000, 'the process to stop');
@@ -117,18 +126,9 @@ describe('serve', () => {
         40_000,
         'the mcp process to listen',
       );
-      const { client } = await connectClient(url, KEY);
-      const start = await client.callTool({ name: 'get_events', arguments: { limit: 1 } });
-      const cursor = (start.structuredContent as { next_cursor: string }).next_cursor;
-      const waiting = client.callTool({
-        name: 'wait_for_events',
-        arguments: { cursor, timeout_ms: 20_000, types: ['post.created'] },
-      });
-      await new Promise((r) => setTimeout(r, 200));
-      fake.post({ user: 'bob', channel: 'off-topic', message: 'across split roles' });
-      const s = (await waiting).structuredContent as { updates: { data: { post?: { message: string } } }[] };
-      expect(s.updates.map((u) => u.data.post?.message)).toEqual(['across split roles']);
-      await client.close();
+      expect(await postSeenBy(url, { user: 'bob', channel: 'off-topic', message: 'across split roles' })).toEqual([
+        'across split roles',
+      ]);
     } finally {
       for (const p of [back, front]) if (p.exitCode === null) p.kill('SIGTERM');
       await eventually(
