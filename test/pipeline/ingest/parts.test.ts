@@ -12,7 +12,9 @@ import { createLogger } from '../../../src/logging/logger';
 import { MicroBatcher, type BatchMeta } from '../../../src/pipeline/ingest/batcher';
 import { RedisLock } from '../../../src/pipeline/ingest/lock';
 import { isIngestReady, readIngestState, writeIngestStatus } from '../../../src/pipeline/ingest/state';
-import { routeClientConsole } from '../../../src/pipeline/ingest/websocket';
+import { IngestSocket, routeClientConsole } from '../../../src/pipeline/ingest/websocket';
+import { WebSocketServer } from 'ws';
+import { eventsSkipped } from '../../../src/pipeline/metrics';
 import { ChannelOffsets, postOffsetsOf } from '../../../src/pipeline/catchup/offsets';
 
 const silent = createLogger({ level: 'silent' });
@@ -215,5 +217,45 @@ describe('console routing of @mattermost/client', () => {
     expect(routed).toEqual([
       expect.objectContaining({ level: 20, msg: 'websocket must have connection url', source: '@mattermost/client' }),
     ]);
+  });
+});
+
+describe('IngestSocket', () => {
+  test('a frame that is not JSON is counted and skipped; the process and the stream go on', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    const auth: (string | undefined)[] = [];
+    wss.on('connection', (ws, req) => {
+      auth.push(req.headers.authorization);
+      ws.send(JSON.stringify({ event: 'hello', data: { connection_id: 'k'.repeat(26) }, broadcast: {}, seq: 0 }));
+      ws.send('this is {not json');
+      ws.send(JSON.stringify({ event: 'posted', data: { post: '{}' }, broadcast: {}, seq: 1 }));
+    });
+    const { port } = wss.address() as { port: number };
+    const before = (await eventsSkipped.get()).values.find((v) => v.labels.reason === 'malformed')?.value ?? 0;
+    const got: string[] = [];
+    const socket = new IngestSocket({
+      url: `http://127.0.0.1:${port}/api/v4/websocket`,
+      token: 'secret-token-123',
+      log: silent,
+      reconnect: { minMs: 10_000, pingIntervalMs: 60_000 },
+      onEvent: (msg, connectionId) => got.push(`${String(msg.event)}@${connectionId}`),
+      onMissed: () => undefined,
+      onOpen: () => undefined,
+      onClose: () => undefined,
+    });
+    try {
+      socket.connect();
+      const end = Date.now() + 5000;
+      while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toEqual([`hello@${'k'.repeat(26)}`, `posted@${'k'.repeat(26)}`]);
+      expect(auth).toEqual(['Bearer secret-token-123']);
+      const after = (await eventsSkipped.get()).values.find((v) => v.labels.reason === 'malformed')?.value ?? 0;
+      expect(after - before).toBe(1);
+    } finally {
+      socket.close();
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+    }
   });
 });
