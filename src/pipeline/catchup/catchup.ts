@@ -77,7 +77,8 @@ export async function listStreamedChannels(deps: Pick<CatchupDeps, 'client' | 'w
       deps.watches.isStreamed(c.id, {
         name: c.name,
         type: c.type as 'O' | 'P' | 'D' | 'G',
-        ...(c.team_id ? { teamId: c.team_id } : {}),
+        // '' (not absent) for DMs: everything is known, so no directory lookup per channel and pass
+        teamId: c.team_id ?? '',
         ...(c.teamName ? { teamName: c.teamName } : {}),
       }),
     ),

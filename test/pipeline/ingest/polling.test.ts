@@ -46,6 +46,7 @@ describe('polling only (BRIDGE_WEBSOCKET=false)', () => {
   });
 
   test('posts, an edit, a reaction and a delete arrive once each through polling', async () => {
+    fake.post({ user: 'alice', channel: 'alice__bridge-bot', message: 'poll-dm-secret' });
     const want = Array.from({ length: 50 }, (_, i) => `poll-${i}`);
     const posts = want.map((message) => fake.post({ user: 'alice', channel: 'poll-a', message }) as { id: string });
     await until('50 polled posts', async () => (await createdWith(p.eventLog, 'poll-')).length >= 50);
@@ -67,6 +68,7 @@ describe('polling only (BRIDGE_WEBSOCKET=false)', () => {
     await until('edit, reaction and delete', async () => (await kinds()).length >= 3);
     await sleep(2500); // two more passes (each re-reads the last skew window) must add nothing
     expect((await kinds()).map((u) => u.type).sort()).toEqual(['post.deleted', 'post.edited', 'reaction.added']);
+    // the DM stays out: BRIDGE_ALLOW_DIRECT is off
     expectExactlyOnce(await createdWith(p.eventLog, 'poll-'), want);
   });
 });
