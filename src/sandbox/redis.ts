@@ -106,16 +106,22 @@ export async function startPrivateRedis(): Promise<SandboxRedis> {
   throw new CliError(`a private redis-server on port ${port} did not start; ${REDIS_HINT}`);
 }
 
-export async function findRedis(env: NodeJS.ProcessEnv, note: (line: string) => void): Promise<SandboxRedis> {
+export type RedisLookup = { hasRedisServer: () => boolean; defaultUrl: string };
+
+export async function findRedis(
+  env: NodeJS.ProcessEnv,
+  note: (line: string) => void,
+  lookup: RedisLookup = { hasRedisServer, defaultUrl: DEFAULT_REDIS_URL },
+): Promise<SandboxRedis> {
   const given = env.REDIS_URL;
   const nothing = async () => {};
   if (given) {
     if (await redisAnswers(given)) return { url: given, origin: 'REDIS_URL', stop: nothing };
     note(`REDIS_URL (${redactUrl(given)}) does not answer; trying a private redis-server instead`);
   }
-  if (hasRedisServer()) return startPrivateRedis();
-  if (given !== DEFAULT_REDIS_URL && (await redisAnswers(DEFAULT_REDIS_URL))) {
-    return { url: DEFAULT_REDIS_URL, origin: 'default URL', stop: nothing };
+  if (lookup.hasRedisServer()) return startPrivateRedis();
+  if (given !== lookup.defaultUrl && (await redisAnswers(lookup.defaultUrl))) {
+    return { url: lookup.defaultUrl, origin: 'default URL', stop: nothing };
   }
   throw new CliError(REDIS_HINT);
 }
