@@ -165,7 +165,7 @@ function guard(socket: WebSocket, log: Logger, stopped: () => boolean): void {
 
 const CLIENT_FRAME = /[\\/]@mattermost[\\/]client[\\/]/;
 let consoleTarget: Logger | undefined;
-let consolePatched = false;
+const ROUTED = Symbol('routed to the logger');
 
 /** Text of a console call, without dumping objects (an error event holds the socket and its headers). */
 function describe(args: unknown[]): string {
@@ -186,20 +186,21 @@ function describe(args: unknown[]): string {
 /**
  * `@mattermost/client` logs with console.log/warn (connection chatter, and
  * whole error events). Calls whose stack comes from that package go to the
- * logger at debug level; every other console call is left alone.
+ * logger at debug level; every other console call is left alone. Idempotent;
+ * patches again if something replaced the console methods since.
  */
 export function routeClientConsole(log: Logger): void {
   consoleTarget = log;
-  if (consolePatched) return;
-  consolePatched = true;
   for (const level of ['log', 'warn', 'info'] as const) {
-    const original = console[level];
-    console[level] = function (this: Console, ...args: unknown[]) {
+    const current = console[level] as ((...args: unknown[]) => void) & { [ROUTED]?: true };
+    if (current[ROUTED]) continue;
+    const routed = function (this: Console, ...args: unknown[]) {
       if (consoleTarget && CLIENT_FRAME.test(new Error().stack ?? '')) {
         consoleTarget.debug({ source: '@mattermost/client' }, describe(args));
         return;
       }
-      return original.apply(this, args);
+      return current.apply(this, args);
     };
+    console[level] = Object.assign(routed, { [ROUTED]: true as const });
   }
 }
