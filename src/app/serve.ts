@@ -30,9 +30,9 @@ export async function startBridge(config: BridgeConfig, roles: Role[]): Promise<
   };
   try {
     const { redis, keys } = services;
-    const queues = new EventQueues({ connection: redis, keys, partitions: config.BRIDGE_PARTITIONS });
+    const queues = new EventQueues({ connection: redis, keys, partitions: config.BRIDGE_PARTITIONS, log });
     stops.push(() => queues.close());
-    const followups = new SlashFollowups(redis, keys);
+    const followups = new SlashFollowups(redis, keys, log);
     stops.push(() => followups.close());
     let url: string | undefined;
 

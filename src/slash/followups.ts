@@ -7,6 +7,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isMattermostError } from '../mattermost/client';
+import type { Logger } from '../logging/logger';
 import type { RedisKeys } from '../redis/keys';
 import { findCommand } from './commands';
 import type { BridgeServices } from '../app/services';
@@ -21,12 +22,13 @@ export const SLASH_QUEUE = 'slash';
 export class SlashFollowups implements FollowupEnqueuer {
   readonly queue: Queue<FollowupJob>;
 
-  constructor(redis: Redis, keys: RedisKeys) {
+  constructor(redis: Redis, keys: RedisKeys, log?: Logger) {
     this.queue = new Queue<FollowupJob>(SLASH_QUEUE, {
       connection: redis,
       prefix: keys.bullPrefix,
       defaultJobOptions: { attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 },
     });
+    this.queue.on('error', (err) => log?.warn({ err: err.message }, 'slash queue: Redis error'));
   }
 
   async enqueue(job: FollowupJob, jobId: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../../logging/logger';
 import type { RedisKeys } from '../../redis/keys';
 import { partitionKey, type EventMeta, type EventSource } from '../normalize/frame';
 import { eventLabel, eventsEnqueued, eventsReceived, trackQueueDepth, untrackQueueDepth } from '../metrics';
@@ -26,6 +27,8 @@ export interface EventQueuesOptions extends RetryOptions {
   keys: RedisKeys;
   /** BRIDGE_PARTITIONS */
   partitions: number;
+  /** Where Redis errors of the queues go while ioredis reconnects (otherwise BullMQ prints raw stacks). */
+  log?: Logger;
 }
 
 export function jobOptions(retry: RetryOptions = {}): JobsOptions {
@@ -49,6 +52,7 @@ export class EventQueues {
         prefix: options.keys.bullPrefix,
       });
       trackQueueDepth(queue as Queue, p);
+      queue.on('error', (err) => options.log?.warn({ partition: p, err: err.message }, 'event queue: Redis error'));
       return queue;
     });
   }

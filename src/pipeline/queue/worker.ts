@@ -133,6 +133,7 @@ export async function startWorkers(options: WorkerOptions): Promise<PipelineWork
   for (let p = 0; p < options.partitions; p++) {
     const name = partitionQueueName(p);
     const queue = new Queue(name, { connection: options.connection, prefix: options.keys.bullPrefix });
+    queue.on('error', (err) => options.log.warn({ partition: p, err: err.message }, 'event queue: Redis error'));
     await queue.setGlobalConcurrency(1);
     trackQueueDepth(queue, p);
     queues.push(queue);
