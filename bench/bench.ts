@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startWorld, machineInfo, type MachineInfo, type BenchWorld } from './lib/env';
 import { startBridge, type BridgeChild } from './lib/bridge';
 import { startBaseline, type Baseline } from './lib/baseline';
+import { buildChildren, SOURCES, type ChildBuild } from './lib/build';
 import { nowMs } from './lib/clock';
 import { ratio } from './lib/stats';
 import {
@@ -89,6 +90,8 @@ export interface RunOptions {
   only?: Scenario[];
   /** Write CPU profiles of the bridge processes here. */
   cpuProfDir?: string;
+  /** Run the child processes from TypeScript through tsx instead of compiling them first (faster start, more memory). */
+  tsx?: boolean;
   log?: (line: string) => void;
 }
 
@@ -97,6 +100,8 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const log = opts.log ?? (() => undefined);
   const want = (s: Scenario) => !opts.only || opts.only.includes(s);
   const t0 = nowMs();
+  if (!opts.tsx) log('compiling the child processes (tsc)…');
+  const build = opts.tsx ? SOURCES : buildChildren();
   const world = await startWorld();
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -108,6 +113,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       benchChannels: world.channels.length,
       baselineLatencyConcurrency: 1,
       baselineDrainConcurrency: PARTITIONS,
+      children: opts.tsx ? 'TypeScript through tsx' : 'compiled JavaScript (tsc)',
       BRIDGE_RATE_LIMIT: 1_000_000,
       BRIDGE_MM_RATE: 100_000,
     },
@@ -120,13 +126,13 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     if (want('latency') || want('throughput') || want('tools') || want('polling')) {
       const prefix = world.newPrefix('bridge');
       log('starting the bridge (child process)…');
-      const bridge = await startBridge(world, prefix, {
+      const bridge = await startBridge(world, build, prefix, {
         env: { BRIDGE_PARTITIONS: String(PARTITIONS) },
         cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'bridge'),
       });
       cleanups.push(() => bridge.stop());
-      if (want('latency')) results.latency = await latencyScenario(world, bridge, prefix, p, log, cleanups);
-      if (want('throughput')) results.throughput = await throughputScenario(world, prefix, p, log, cleanups);
+      if (want('latency')) results.latency = await latencyScenario(world, build, bridge, prefix, p, log, cleanups);
+      if (want('throughput')) results.throughput = await throughputScenario(world, build, prefix, p, log, cleanups);
       if (want('tools') || want('polling')) {
         log(`tool overhead: ${p.toolCalls} read_channel calls via MCP and direct…`);
         const r = await toolOverhead(world, bridge, prefix, { calls: p.toolCalls, warmup: Math.min(50, p.toolCalls) });
@@ -144,7 +150,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     if (want('fanout')) {
       const prefix = world.newPrefix('fanout');
       log(`fan-out: ${p.fanout.sessions} sessions, ${p.fanout.rate} posts/s for ${p.fanout.durationMs / 1000} s…`);
-      const bridge = await startBridge(world, prefix, {
+      const bridge = await startBridge(world, build, prefix, {
         env: { BRIDGE_PARTITIONS: String(PARTITIONS) },
         cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'fanout'),
       });
@@ -160,6 +166,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     await world.close();
+    build.remove();
   }
   results.wallMs = Math.round(nowMs() - t0);
   results.machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
@@ -169,13 +176,14 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
 
 async function latencyScenario(
   world: BenchWorld,
+  build: ChildBuild,
   bridge: BridgeChild,
   prefix: string,
   p: Profile,
   log: (l: string) => void,
   cleanups: (() => Promise<void>)[],
 ): Promise<NonNullable<BenchResults['latency']>> {
-  const baseline: Baseline = await startBaseline(world, world.newPrefix('base-lat'), {
+  const baseline: Baseline = await startBaseline(world, build, world.newPrefix('base-lat'), {
     connection: world.connect(),
     concurrency: 1,
   });
@@ -185,7 +193,7 @@ async function latencyScenario(
     log(`latency at ${rate}/s for ${p.latencyMs / 1000} s: bridge…`);
     const b = await bridgeLatency(world, bridge, prefix, { rate, durationMs: p.latencyMs });
     log(
-      `  log p50 ${b.inLog.p50} p99 ${b.inLog.p99} | notification p50 ${b.notification.p50} p99 ${b.notification.p99} | wait_for_events p50 ${b.waitForEvents.p50} p99 ${b.waitForEvents.p99}`,
+      `  log p50 ${b.inLog.p50} p99 ${b.inLog.p99} | notification p50 ${b.notification.p50} p99 ${b.notification.p99} | wait_for_events p50 ${b.waitForEvents.p50} p99 ${b.waitForEvents.p99} | bridge CPU ${b.bridgeCpu.pct} % (${b.bridgeCpu.msPerPost} ms/post)`,
     );
     log(`latency at ${rate}/s: bare BullMQ…`);
     const base = await baselineLatency(baseline, { rate, durationMs: p.latencyMs });
@@ -199,6 +207,7 @@ async function latencyScenario(
 
 async function throughputScenario(
   world: BenchWorld,
+  build: ChildBuild,
   prefix: string,
   p: Profile,
   log: (l: string) => void,
@@ -207,7 +216,7 @@ async function throughputScenario(
   log(`throughput: burst of ${p.burst} raw events into ingest…`);
   const bridge = await bridgeThroughput(world, prefix, PARTITIONS, { events: p.burst });
   log(`  ${bridge.perSecond} events/s`);
-  const baseline = await startBaseline(world, world.newPrefix('base-drain'), {
+  const baseline = await startBaseline(world, build, world.newPrefix('base-drain'), {
     connection: world.connect(),
     concurrency: PARTITIONS,
   });

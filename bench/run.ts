@@ -4,6 +4,8 @@
  *   --quick            short runs (development); results in bench/results/quick-<date>.json
  *   --only a,b         scenarios: latency, throughput, fanout, tools, polling
  *   --cpu-prof DIR     CPU profiles of the bridge processes (node --cpu-prof)
+ *   --tsx              run the child processes from TypeScript (no compile step; more memory)
+ *   --rates a,b        post rates of the latency scenario instead of the profile's (exploring)
  *   --docs / --no-docs regenerate docs/benchmarks.md and its chart (default: full runs only)
  * Needs redis-server on PATH (a private one is started) or REDIS_URL.
  */
@@ -16,20 +18,37 @@ async function main(): Promise<void> {
     .option('--quick', 'short runs, for development')
     .option('--only <scenarios>', `comma-separated subset of ${SCENARIOS.join(', ')}`)
     .option('--cpu-prof <dir>', 'write CPU profiles of the bridge processes to this directory')
+    .option('--tsx', 'run the child processes through tsx instead of compiling them')
+    .option('--rates <rates>', 'comma-separated post rates for the latency scenario')
     .option('--docs', 'regenerate docs/benchmarks.md and its chart (default for full runs)')
     .option('--no-docs', 'do not touch docs/')
     .parse();
-  const o = program.opts<{ quick?: boolean; only?: string; cpuProf?: string; docs?: boolean }>();
+  const o = program.opts<{
+    quick?: boolean;
+    only?: string;
+    cpuProf?: string;
+    docs?: boolean;
+    rates?: string;
+    tsx?: boolean;
+  }>();
   const only = o.only?.split(',').map((s) => s.trim()) as Scenario[] | undefined;
   const unknown = only?.filter((s) => !SCENARIOS.includes(s));
   if (unknown?.length) {
     process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}\n`);
     process.exit(2);
   }
-  const profile = o.quick ? PROFILES.quick : PROFILES.full;
+  let profile = o.quick ? PROFILES.quick : PROFILES.full;
+  if (o.rates) {
+    const rates = o.rates.split(',').map(Number);
+    if (!rates.every((r) => Number.isFinite(r) && r > 0)) {
+      process.stderr.write(`--rates takes positive numbers, e.g. --rates 100,500 (got ${o.rates})\n`);
+      process.exit(2);
+    }
+    profile = { ...profile, rates };
+  }
   const log = (line: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   log(`profile ${profile.name}${only ? `, only ${only.join(', ')}` : ''}`);
-  const results = await runBench({ profile, only, cpuProfDir: o.cpuProf, log });
+  const results = await runBench({ profile, only, cpuProfDir: o.cpuProf, tsx: o.tsx, log });
   const file = writeResults(results);
   log(`results: ${file} (${Math.round(results.wallMs / 1000)} s)`);
   // --docs declared before --no-docs: undefined unless given, so full runs default to writing the docs

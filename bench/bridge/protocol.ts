@@ -17,6 +17,11 @@ export type ParentMessage =
   | { type: 'collect'; id: number }
   /** The bridge: its Prometheus metrics as JSON (prom-client getMetricsAsJSON). */
   | { type: 'metrics'; id: number }
+  /** The bridge: write a V8 heap snapshot to this path (investigating memory). */
+  | { type: 'heap-snapshot'; id: number; path: string }
+  /** The bridge: start / stop a CPU profile of a window (written to `path` on stop). */
+  | { type: 'profile'; id: number; action: 'start' }
+  | { type: 'profile'; id: number; action: 'stop'; path: string }
   /** Bare BullMQ worker: report `drained` once this many more jobs were processed. */
   | { type: 'expect'; id: number; jobs: number };
 
@@ -27,6 +32,8 @@ export type ChildMessage =
   | { type: 'error'; message: string }
   | { type: 'stopped' }
   | { type: 'metrics'; id: number; metrics: unknown[] }
+  | { type: 'heap-snapshot'; id: number; path: string }
+  | { type: 'profile'; id: number; path?: string }
   /** Bare BullMQ worker: nowMs() at which each job started, by the job's sequence number. */
   | { type: 'collected'; id: number; started: [seq: number, at: number][]; processed: number }
   | { type: 'expecting'; id: number }

@@ -1,8 +1,8 @@
 /** The bare BullMQ baseline: a Queue here, a no-op Worker in a child process (bench/baseline/worker.ts). */
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChildMessage } from '../bridge/protocol';
+import { childScript, type ChildBuild } from './build';
 import { BenchChild } from './child';
 import type { BenchWorld } from './env';
 
@@ -23,11 +23,15 @@ export interface Baseline {
 
 export async function startBaseline(
   world: BenchWorld,
+  build: ChildBuild,
   prefix: string,
   opts: { concurrency?: number; connection: Redis },
 ): Promise<Baseline> {
-  const worker = await BenchChild.start(join(__dirname, '..', 'baseline', 'worker.ts'), {
+  const child = childScript(build, 'bench/baseline/worker');
+  const worker = await BenchChild.start(child.script, {
+    compiled: child.compiled,
     env: {
+      ...child.env,
       REDIS_URL: world.redisUrl,
       BENCH_QUEUE: BASELINE_QUEUE,
       BENCH_PREFIX: prefix,

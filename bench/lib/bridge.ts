@@ -1,6 +1,6 @@
 /** Starting the bridge under test as a child process (bench/bridge/main.ts). */
-import { join } from 'node:path';
 import type { ChildMessage } from '../bridge/protocol';
+import { childScript, type ChildBuild } from './build';
 import { BenchChild } from './child';
 import { bridgeEnv, type BenchWorld } from './env';
 
@@ -12,13 +12,19 @@ export interface BridgeStartOptions {
   env?: Record<string, string>;
   /** Directory for a CPU profile of the bridge (`node --cpu-prof`). */
   cpuProfDir?: string;
+  nodeArgs?: string[];
 }
 
-export async function startBridge(world: BenchWorld, prefix: string, opts: BridgeStartOptions = {}) {
-  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
-  return BenchChild.start<BridgeReady>(join(__dirname, '..', 'bridge', 'main.ts'), {
-    env: bridgeEnv(world, prefix, opts.env),
+export async function startBridge(world: BenchWorld, build: ChildBuild, prefix: string, opts: BridgeStartOptions = {}) {
+  const nodeArgs = [
+    ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+    ...(opts.nodeArgs ?? []),
+  ];
+  const child = childScript(build, 'bench/bridge/main');
+  return BenchChild.start<BridgeReady>(child.script, {
+    env: { ...bridgeEnv(world, prefix, opts.env), ...child.env },
     nodeArgs,
+    compiled: child.compiled,
     readyTimeoutMs: 60_000,
   });
 }

@@ -15,6 +15,8 @@ export interface ChildOptions {
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /** Run compiled JavaScript without the tsx loader (its node_modules found through NODE_PATH). */
+  compiled?: boolean;
 }
 
 export class BenchChild<Ready extends ChildMessage = ChildMessage> {
@@ -50,7 +52,10 @@ export class BenchChild<Ready extends ChildMessage = ChildMessage> {
     const fd = openSync(logFile, 'a');
     const proc = fork(script, [], {
       // tsx by absolute path: the loader is found whatever the working directory.
-      execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href, ...(opts.nodeArgs ?? [])],
+      execArgv: [
+        ...(opts.compiled ? [] : ['--import', pathToFileURL(require.resolve('tsx')).href]),
+        ...(opts.nodeArgs ?? []),
+      ],
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', fd, fd, 'ipc'],
     });

@@ -45,6 +45,8 @@ export interface FanoutResult {
     /** Highest 1-second CPU sample, % of one core. */
     cpuPeakPct: number;
   };
+  /** This process (the fake Mattermost and every MCP client) over the same window, % of one core. */
+  driverCpuPct: number;
 }
 
 const MB = 2 ** 20;
@@ -67,7 +69,7 @@ export async function fanout(
   world: BenchWorld,
   bridge: BridgeChild,
   prefix: string,
-  opts: { sessions: number; rate: number; durationMs: number; connectBatch?: number },
+  opts: { sessions: number; rate: number; durationMs: number; connectBatch?: number; profileTo?: string },
 ): Promise<FanoutResult> {
   const keys = redisKeys(prefix);
   const observer = new LogObserver(world.connect(), keys.logStream(URIS.events));
@@ -92,7 +94,9 @@ export async function fanout(
   for (const s of sessions) s.notes.clear();
   const afterConnect = await bridge.stats();
 
+  if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'start' });
   const samples: BridgeStats[] = [afterConnect];
+  const driverCpu0 = process.cpuUsage();
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
@@ -130,7 +134,9 @@ export async function fanout(
   ).catch(() => undefined);
   sampling = false;
   await sampler;
+  if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'stop', path: opts.profileTo }, 120_000);
   const end = await bridge.stats();
+  const driverCpu = process.cpuUsage(driverCpu0);
   samples.push(end);
   await observer.stop();
 
@@ -177,5 +183,6 @@ export async function fanout(
       cpuPct: Math.round((cpuUs(afterConnect, end) / wallUs) * 1000) / 10,
       cpuPeakPct: Math.round(cpuPeak * 10) / 10,
     },
+    driverCpuPct: Math.round(((driverCpu.user + driverCpu.system) / wallUs) * 1000) / 10,
   };
 }

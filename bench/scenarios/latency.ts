@@ -16,6 +16,7 @@
 import type { BenchWorld } from '../lib/env';
 import { BENCH_KEY } from '../lib/env';
 import type { BridgeChild } from '../lib/bridge';
+import type { BridgeStats } from '../bridge/protocol';
 import type { Baseline } from '../lib/baseline';
 import { nowMs, sleep, until } from '../lib/clock';
 import { coverage } from '../lib/coverage';
@@ -35,6 +36,10 @@ export interface BridgeLatencyResult {
   inLog: Summary;
   notification: Summary & { missed: number; notifications: number };
   waitForEvents: Summary & { missed: number; calls: number };
+  /** The bridge process while posting and draining: CPU as % of one core, and CPU ms per post. */
+  bridgeCpu: { pct: number; msPerPost: number };
+  /** This process (fake Mattermost, MCP clients, log reader) over the same window, % of one core. */
+  driverCpuPct: number;
 }
 
 export interface BaselineLatencyResult {
@@ -114,6 +119,8 @@ export async function bridgeLatency(
   for (const list of notes.values()) list.length = 0;
 
   const sent: { id: string; uri: string; at: number }[] = [];
+  const cpuBefore = await bridge.stats();
+  const driverCpu0 = process.cpuUsage();
   const t0 = nowMs();
   const posted = await atRate(opts.rate, opts.durationMs, (i) => {
     const ch = world.channels[i % world.channels.length];
@@ -130,6 +137,8 @@ export async function bridgeLatency(
     () => undefined,
   );
   await sleep(500); // the last notifications
+  const cpuAfter = await bridge.stats();
+  const driverCpu = process.cpuUsage(driverCpu0);
   await loop.stop();
   await observer.stop();
   await subscriber.close();
@@ -168,6 +177,17 @@ export async function bridgeLatency(
     inLog: summarize(inLog),
     notification: { ...summarize(notified), missed, notifications },
     waitForEvents: { ...summarize(waited), missed: sent.length - waited.length, calls: loop.calls() },
+    bridgeCpu: cpuShare(cpuBefore, cpuAfter, posted),
+    driverCpuPct: Math.round(((driverCpu.user + driverCpu.system) / ((cpuAfter.at - cpuBefore.at) * 1000)) * 1000) / 10,
+  };
+}
+
+export function cpuShare(a: BridgeStats, b: BridgeStats, posts: number): { pct: number; msPerPost: number } {
+  const us = b.cpuUserUs + b.cpuSystemUs - (a.cpuUserUs + a.cpuSystemUs);
+  const wallUs = (b.at - a.at) * 1000;
+  return {
+    pct: Math.round((us / wallUs) * 1000) / 10,
+    msPerPost: Math.round((us / 1000 / Math.max(1, posts)) * 1000) / 1000,
   };
 }
 

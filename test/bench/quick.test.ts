@@ -24,7 +24,7 @@ describe('bench smoke (every scenario, tiny sizes)', () => {
   let r: BenchResults;
 
   beforeAll(async () => {
-    r = await runBench({ profile: PROFILES.smoke });
+    r = await runBench({ profile: PROFILES.smoke, tsx: true });
   }, 180_000);
 
   test('machine and settings are recorded', () => {
