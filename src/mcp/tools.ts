@@ -68,6 +68,14 @@ export function toolListing(tool: AnyTool): Tool {
   };
 }
 
+/** A listing depends on the definition only: built once per tool, shared by every session (each session used to convert ~40 zod schemas). */
+const listings = new WeakMap<AnyTool, Tool>();
+function cachedListing(tool: AnyTool): Tool {
+  let l = listings.get(tool);
+  if (!l) listings.set(tool, (l = toolListing(tool)));
+  return l;
+}
+
 export function errorResult(category: ToolErrorCategory, message: string): CallToolResult {
   return {
     isError: true,
@@ -155,7 +163,7 @@ export async function callTool(
 /** Installs tools/list and tools/call for exactly these tools on the server. */
 export function registerTools(server: McpServer, tools: AnyTool[], opts: ToolRegistrationOptions): void {
   const byName = new Map(tools.map((t) => [t.name, t]));
-  const listing = tools.map(toolListing);
+  const listing = tools.map(cachedListing);
   server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listing }));
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name);
