@@ -54,10 +54,10 @@ export function clientConfigs(info: SandboxInfo): { title: string; body: string 
       body: json({ mcpServers: { mattermost: { url: mcpUrl, headers: { Authorization: `Bearer ${apiKey}` } } } }),
     },
     {
-      title: 'MCP Inspector (web UI; the CLI line below waits for the next update)',
+      title: 'MCP Inspector (web UI; the CLI line below waits for the next post)',
       body: [
         `npx @modelcontextprotocol/inspector --web --transport http --server-url ${mcpUrl} --header ${shellQuote(auth)}`,
-        `npx @modelcontextprotocol/inspector --cli ${mcpUrl} --header ${shellQuote(auth)} --method tools/call --tool-name wait_for_events --tool-arg timeout_ms=20000`,
+        `npx @modelcontextprotocol/inspector --cli ${mcpUrl} --header ${shellQuote(auth)} --method tools/call --tool-name wait_for_events --tool-arg timeout_ms=20000 ${shellQuote('types=["post.created"]')}`,
       ].join('\n'),
     },
   ];
