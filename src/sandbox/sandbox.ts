@@ -31,6 +31,8 @@ export type SandboxOptions = { json?: boolean; port?: string };
 /** The sandbox's own knob (not a bridge setting): time between two chatter steps. */
 export const CHATTER_ENV = 'SANDBOX_CHATTER_INTERVAL';
 export const DEFAULT_CHATTER_MS = 4000;
+/** Signals closer together than this count as one Ctrl-C. */
+const REPEAT_WINDOW_MS = 1000;
 
 /** Bridge settings the sandbox decides; every other key is taken from the environment as usual. */
 const DECIDED_KEYS = new Set([
@@ -234,10 +236,15 @@ export async function startSandbox(
 export async function runSandbox(opts: SandboxOptions): Promise<void> {
   const note = (line: string) => process.stderr.write(`sandbox: ${line}\n`);
   let signals = 0;
+  let firstSignalAt = 0;
   let running: RunningSandbox | undefined;
   let stopping: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Under `npm run` a Ctrl-C reaches us twice within milliseconds: from the terminal's
+    // process group and relayed by tsx. Only a later one is the user pressing it again.
+    if (signals > 0 && Date.now() - firstSignalAt < REPEAT_WINDOW_MS) return;
     signals += 1;
+    if (signals === 1) firstSignalAt = Date.now();
     if (signals > 1) {
       note(`${signal} again: exiting now`);
       process.exit(130); // the exit hook still kills a private redis-server
@@ -268,6 +275,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<void> {
   }
   if (signals > 0) {
     signals = 0;
+    firstSignalAt = 0;
     onSignal('SIGINT');
     return;
   }

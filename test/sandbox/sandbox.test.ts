@@ -188,9 +188,13 @@ describe('sandbox', () => {
     const ports = [portOf(info.mcpUrl), portOf(info.mattermostUrl), ...(privateRedis ? [portOf(info.redisUrl)] : [])];
     for (const p of ports) expect(await portOpen(p)).toBe(true);
 
+    // Twice in a row, as under `npm run` (the terminal's group and tsx's relay): still one graceful stop.
+    sb.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 10));
     sb.child.kill('SIGINT');
     const exit = await exitWithin(sb, 30_000);
     expect(exit).toEqual({ code: 0, signal: null });
+    expect(sb.err()).not.toContain('exiting now');
     expect(sb.out().trim().split('\n')).toEqual([line]);
     expect(sb.err()).toContain('stopped; nothing is left running');
     expect(sb.err()).not.toContain(info.apiKey);
