@@ -14,16 +14,28 @@ import { restJobs, startCatchupWorker } from '../pipeline/catchup';
 import { ingestOptionsFromConfig, isIngestReady, readIngestState, startIngest } from '../pipeline/ingest';
 import { EventQueues, startWorkers } from '../pipeline/queue';
 import { createSlashRouter, createSlashWorker, SlashFollowups } from '../slash';
-import { createBridgeServices } from './services';
+import { createBridgeServices, type BridgeServices } from './services';
 
 export type Role = (typeof ROLES)[number];
 
 export type RunningBridge = { url?: string; stop(): Promise<void> };
 
-/** Starts the roles and returns a handle (used by runServe and by the sandbox). */
-export async function startBridge(config: BridgeConfig, roles: Role[]): Promise<RunningBridge> {
-  const log = createLogger({ level: config.LOG_LEVEL, secrets: config.secrets });
-  const services = createBridgeServices(config, log);
+export type StartOptions = {
+  /** Share services with another front end (stdio); they are closed by `stop()` either way. */
+  services?: BridgeServices & { close(): Promise<void> };
+  /** Serve /healthz, /readyz, /metrics when the mcp role is absent (default true; stdio has no port). */
+  opsHttp?: boolean;
+};
+
+/** Starts the roles and returns a handle (used by runServe, runStdio and the sandbox). */
+export async function startBridge(
+  config: BridgeConfig,
+  roles: Role[],
+  opts: StartOptions = {},
+): Promise<RunningBridge> {
+  const services =
+    opts.services ?? createBridgeServices(config, createLogger({ level: config.LOG_LEVEL, secrets: config.secrets }));
+  const { log } = services;
   const stops: (() => Promise<unknown>)[] = [() => services.close()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stopping failed'));
@@ -100,7 +112,7 @@ export async function startBridge(config: BridgeConfig, roles: Role[]): Promise<
       });
       stops.push(() => mcp.stop());
       url = mcp.url;
-    } else {
+    } else if (opts.opsHttp !== false) {
       // ingest/worker-only processes still answer probes and scrapes
       const ops = await startOpsHttp(services, readiness);
       stops.push(() => ops.stop());

@@ -63,10 +63,13 @@ export function buildProgram(): Command {
 
   program
     .command('stdio')
-    .description('Serve MCP over stdio (stdout carries only JSON-RPC; logs go to stderr)')
+    .description(
+      'Serve MCP over stdio (stdout carries only JSON-RPC; logs go to stderr), with ingest and workers in-process',
+    )
     .addOption(configOption())
-    .action(async (opts: CommonOptions) => {
-      await runStdio(configFor(opts));
+    .option('--mcp-only', 'serve only MCP; events come from a `serve` running against the same Redis')
+    .action(async (opts: CommonOptions & { mcpOnly?: boolean }) => {
+      await runStdio(configFor(opts), { mcpOnly: opts.mcpOnly });
     });
 
   program

@@ -1,6 +1,7 @@
 /**
  * `mattermost-mcp-bridge stdio` as a child process: every line on stdout is a
- * JSON-RPC message (logs, even at debug level, go to stderr).
+ * JSON-RPC message (logs, even at debug level, go to stderr), and with no
+ * `serve` running its in-process ingest and workers deliver live posts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
@@ -92,12 +93,33 @@ describe('stdio', () => {
     expect(r.get(5)!.result).toEqual({});
     expect(r.get(6)!.error).toMatchObject({ code: -32601 });
 
+    // no `serve` runs: the stdio process's own ingest and workers carry a post to its client
+    const cursor = events.structuredContent.next_cursor;
+    send({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'wait_for_events', arguments: { cursor, timeout_ms: 20_000, types: ['post.created'] } },
+    });
+    await until(() => /"msg":"WebSocket connected"/.test(stderr), 20_000, 'the in-process ingest to connect');
+    fake.post({ user: 'alice', channel: 'town-square', message: 'heard over stdio' });
+    await until(() => responses().has(7), 25_000, 'wait_for_events to return the post');
+    const waited = responses().get(7)!.result as {
+      structuredContent: { updates: { data: { post: { message: string } } }[] };
+    };
+    expect(waited.structuredContent.updates.map((u) => u.data.post.message)).toEqual(['heard over stdio']);
+    await until(
+      () => stdout.includes('"method":"notifications/resources/updated"'),
+      10_000,
+      'the events subscription to be notified',
+    );
+
     child.stdin.end();
     await until(() => child.exitCode !== null, 15_000, 'the process to exit after stdin ends');
     expect(child.exitCode).toBe(0);
 
     const lines = stdout.split('\n').filter(Boolean);
-    expect(lines.length).toBeGreaterThanOrEqual(6);
+    expect(lines.length).toBeGreaterThanOrEqual(8);
     for (const line of lines) {
       expect(() => JSONRPCMessageSchema.parse(JSON.parse(line))).not.toThrow();
     }
