@@ -19,8 +19,11 @@ function oneLine(text: string, max = MAX_MESSAGE): string {
 export function renderUpdate(u: UpdateRecord): string {
   const d = u.data as Record<string, Record<string, unknown> | undefined>;
   const post = d.post;
-  const channel = s(post?.channelName) ?? s(d.channel?.name) ?? s(d.channelName as unknown) ?? u.channelId;
-  const user = s(post?.username) ?? s(d.user?.username) ?? s(d.username as unknown) ?? u.userId;
+  // the normalizer puts resolved names inside the record's main object (post, reaction, member, ...)
+  const parts = [post, d.reaction, d.member, d.status];
+  const firstOf = (field: string) => parts.map((p) => s(p?.[field])).find(Boolean);
+  const channel = firstOf('channelName') ?? s(d.channel?.name) ?? s(d.channelName as unknown) ?? u.channelId;
+  const user = firstOf('username') ?? s(d.user?.username) ?? s(d.username as unknown) ?? u.userId;
   const where = channel ? ` ~${channel}` : '';
   const who = user ? ` @${user}` : '';
   let what = '';
