@@ -4,6 +4,8 @@
  */
 import type { BridgeServices } from '../app/services';
 import { URIS } from '../updates/uris';
+import { readIngestState } from '../pipeline/ingest/state';
+import { eventQueueDepths } from '../pipeline/queue/depth';
 
 export interface BridgeStats {
   at: string;
@@ -16,7 +18,7 @@ export interface BridgeStats {
     updatesLastMinute: number;
   };
   watches: number;
-  /** Counters the pipeline publishes in the stats hash (queue depths, rates, WebSocket state). */
+  /** The active ingest's WebSocket state and the event queues' depths, as the pipeline keeps them in Redis. */
   pipeline: Record<string, string>;
 }
 
@@ -35,7 +37,7 @@ export async function collectBridgeStats(services: BridgeServices, now = Date.no
     redis.xlen(firehose),
     redis.xrange(firehose, String(now - 60_000), '+', 'COUNT', RATE_SAMPLE_CAP),
     redis.zcount(keys.mcpSessions, now - config.BRIDGE_SESSION_IDLE_TIMEOUT, '+inf'),
-    redis.hgetall(keys.stats),
+    pipelineStats(services),
     (async () => (await services.watches.list()).length)().catch(() => 0),
   ]);
   const t = cursorTime(head);
@@ -51,6 +53,25 @@ export async function collectBridgeStats(services: BridgeServices, now = Date.no
     watches,
     pipeline,
   };
+}
+
+async function pipelineStats({ redis, keys, config }: BridgeServices): Promise<Record<string, string>> {
+  const [ingest, depths] = await Promise.all([
+    readIngestState(redis, keys),
+    eventQueueDepths(redis, keys, config.BRIDGE_PARTITIONS),
+  ]);
+  const out: Record<string, string> = {
+    websocket: ingest ? ingest.websocket : 'no active ingest',
+    events_waiting: String(depths.waiting.reduce((a, b) => a + b, 0)),
+    events_active: String(depths.active),
+    failed_jobs: String(depths.failed),
+  };
+  if (ingest) {
+    out.catching_up = String(ingest.catchingUp);
+    out.polling = String(ingest.polling);
+    out.reconnects = String(ingest.reconnects);
+  }
+  return out;
 }
 
 export function renderStats(s: BridgeStats): string {

@@ -43,7 +43,6 @@ export function redisKeys(prefix: string) {
     /** Pub/sub channel where mcp instances hand sessions over to each other. */
     mcpControl: k('mcp', 'control'),
     rateLimit: k('ratelimit'),
-    stats: k('stats'),
   };
 }
 

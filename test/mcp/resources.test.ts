@@ -259,4 +259,28 @@ describe('resources and subscriptions over Streamable HTTP', () => {
     await client.callTool({ name: 'unwatch_channel', arguments: { channel: '~town-square' } });
     await client.close();
   });
+
+  it('get_bridge_stats and mattermost://stats report the WebSocket, the queues, the log and the sessions', async () => {
+    const { client } = await connectClient(mcp.url, FULL_KEY);
+    try {
+      await post('bob', 'town-square', 'counted in the stats');
+      const result = await client.callTool({ name: 'get_bridge_stats', arguments: {} });
+      expect(result.isError).toBeFalsy();
+      const stats = result.structuredContent as {
+        sessions: number;
+        log: { entries: number; headCursor: string };
+        pipeline: Record<string, string>;
+      };
+      expect(stats.sessions).toBeGreaterThanOrEqual(1);
+      expect(stats.log.entries).toBeGreaterThanOrEqual(1);
+      expect(stats.pipeline).toMatchObject({ websocket: 'connected', failed_jobs: '0', polling: 'false' });
+      expect(Number(stats.pipeline.events_waiting)).toBeGreaterThanOrEqual(0);
+      const text = (result.content as { text: string }[])[0].text;
+      expect(text).toMatch(/pipeline: websocket=connected/);
+      const read = await client.readResource({ uri: URIS.stats });
+      expect(textOf(read)).toMatch(/websocket=connected/);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -17,4 +17,5 @@ export {
   type WorkerOptions,
 } from './worker';
 export { partitionOf, partitionQueueName, EVENT_JOB } from './partitions';
+export { eventQueueDepths, type QueueDepths } from './depth';
 export { invalidJob, type EventBatchJob } from './job';
