@@ -23,8 +23,8 @@ describe('eventQueueDepths', () => {
   it('counts the micro-batches waiting per partition, with no worker running', async () => {
     expect(await eventQueueDepths(redis, keys, 3)).toEqual({ waiting: [0, 0, 0], active: 0, failed: 0 });
     const frame = (channel: string) => ({ event: 'typing', data: {}, broadcast: { channel_id: channel }, seq: 1 });
-    await queues.enqueueEvents([frame('a'.repeat(26))], 'ws');
-    await queues.enqueueEvents([frame('b'.repeat(26)), frame('c'.repeat(26))], 'ws');
+    await queues.enqueueEvents([frame('a'.repeat(26))], 'websocket');
+    await queues.enqueueEvents([frame('b'.repeat(26)), frame('c'.repeat(26))], 'websocket');
     // one job per call and partition: the partition of a, plus one for each partition b and c hash to
     const expected = [0, 0, 0];
     expected[partitionOf('a'.repeat(26), 3)]++;

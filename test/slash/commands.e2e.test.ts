@@ -59,6 +59,7 @@ describe('/mcp through the fake Mattermost', () => {
     const r = await w.invoke('bob', 'off-topic', 'status');
     const text = r.response?.text ?? '';
     expect(text).toMatch(/^#### MCP bridge status/);
+    expect(text).toMatch(/\| Pipeline \| events waiting: \d+, events active: \d+, failed jobs: \d+ \|/);
     for (const row of [
       '| WebSocket |',
       '| Event log |',

@@ -1,30 +1,8 @@
 /** `/mcp status`: the bridge's health in Mattermost Markdown, from Redis only (fast, same on every instance). */
-import type { Redis } from 'ioredis';
 import { collectBridgeStats } from '../../mcp/stats';
 import type { SlashEnv } from '../context';
 import { countListeners } from '../listeners';
 import { ephemeral, type CommandResponse } from '../response';
-
-/** The ingest role's published state (a hash, or a JSON string), whatever its shape; {} when absent. */
-async function ingestState(redis: Redis, key: string): Promise<Record<string, string>> {
-  const type = await redis.type(key);
-  if (type === 'hash') return redis.hgetall(key);
-  if (type === 'string') {
-    const raw = (await redis.get(key)) ?? '';
-    try {
-      const parsed = JSON.parse(raw) as unknown;
-      if (parsed && typeof parsed === 'object') {
-        return Object.fromEntries(
-          Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
-        );
-      }
-    } catch {
-      /* a plain string */
-    }
-    return { state: raw };
-  }
-  return {};
-}
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -35,25 +13,31 @@ function ago(ms: number | null): string {
   return `newest ${Math.round(ms / 60_000)} min ago`;
 }
 
-function websocketLine(state: Record<string, string>): string {
-  if (Object.keys(state).length === 0) return 'unknown (no ingest has reported yet)';
-  const main = state.websocket ?? state.state ?? state.status;
-  const rest = Object.entries(state)
-    .filter(([k]) => !['websocket', 'state', 'status'].includes(k))
-    .map(([k, v]) => `${k}: ${v}`);
-  return [main, ...rest].filter(Boolean).join('; ');
+/** The ingest's WebSocket state and the event queues, as collectBridgeStats reads them from Redis. */
+function split(pipeline: Record<string, string>): { websocket: string; queues: string } {
+  const { websocket, catching_up, polling, reconnects, ...queues } = pipeline;
+  const extras = [
+    catching_up === 'true' && 'catching up over REST',
+    polling === 'true' && 'REST polling on',
+    reconnects && `${reconnects} reconnects`,
+  ].filter(Boolean);
+  return {
+    websocket: [websocket ?? 'unknown', ...extras].join('; '),
+    queues: Object.entries(queues)
+      .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v}`)
+      .join(', '),
+  };
 }
 
 export async function runStatus(env: SlashEnv): Promise<CommandResponse> {
   const { services } = env;
-  const [stats, ingest, listeners, watches, queue] = await Promise.all([
+  const [stats, listeners, watches, queue] = await Promise.all([
     collectBridgeStats(services),
-    ingestState(services.redis, services.keys.ingestState),
     countListeners(services),
     services.watches.list(),
     env.followups.depth?.() ?? Promise.resolve(undefined),
   ]);
-  const pipeline = Object.entries(stats.pipeline).map(([k, v]) => `${k}: ${v}`);
+  const pipeline = split(stats.pipeline);
   const watched = watches.length
     ? watches
         .slice(0, 20)
@@ -61,7 +45,7 @@ export async function runStatus(env: SlashEnv): Promise<CommandResponse> {
         .join(', ') + (watches.length > 20 ? ` and ${watches.length - 20} more` : '')
     : 'none listed: every channel of the bot is streamed';
   const rows: [string, string][] = [
-    ['WebSocket', websocketLine(ingest)],
+    ['WebSocket', pipeline.websocket],
     [
       'Event log',
       `${stats.log.entries} updates, ${stats.log.updatesLastMinute} in the last minute, ${ago(stats.log.lagMs)}`,
@@ -71,7 +55,7 @@ export async function runStatus(env: SlashEnv): Promise<CommandResponse> {
       listeners === 0 ? 'no MCP session connected' : `${listeners} MCP session${listeners === 1 ? '' : 's'} connected`,
     ],
     ['Watched channels', watched],
-    ['Pipeline', pipeline.length ? pipeline.join(', ') : 'no counters published yet'],
+    ['Pipeline', pipeline.queues],
   ];
   if (queue)
     rows.push([
