@@ -12,6 +12,7 @@ import { ApiKeyAuthenticator, type Identity } from './auth';
 import { FanOut } from './fanout';
 import { createHttpApp, type ReadinessCheck } from './http/app';
 import { SessionManager } from './sessions';
+import { installSdkFastPath } from './sdk-fastpath';
 import type { AnyTool } from './tools';
 
 export type McpHttpOptions = {
@@ -46,6 +47,7 @@ export function toolsFor(services: BridgeServices, all: AnyTool[]) {
 }
 
 export async function startMcpHttp(services: BridgeServices, opts: McpHttpOptions = {}): Promise<McpHttpHandle> {
+  installSdkFastPath();
   const log = services.log.child({ role: 'mcp' });
   const all = opts.tools ?? ALL_TOOLS;
   const fanout = new FanOut(services, log);
