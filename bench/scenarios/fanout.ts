@@ -1,8 +1,9 @@
 /**
  * Scenario 3 — fan-out to many MCP sessions.
  *
- * `sessions` MCP SDK clients over Streamable HTTP (in this process), each
- * subscribed to the posts URI of one of the bench channels (round-robin).
+ * `sessions` MCP sessions over Streamable HTTP (minimal protocol clients in
+ * this process, see light-mcp.ts), each subscribed to the posts URI of one of
+ * the bench channels (round-robin).
  * Posts at `rate` per second in the fake, round-robin over the channels, for
  * `durationMs`. A post is delivered to a session when a notification of its
  * channel URI reaches that session after the post was appended (coverage.ts);
@@ -15,7 +16,7 @@ import type { BridgeChild } from '../lib/bridge';
 import type { BridgeStats } from '../bridge/protocol';
 import { nowMs, sleep, until } from '../lib/clock';
 import { coverage, type CoveredPost } from '../lib/coverage';
-import { connectClient, recordNotifications, type BenchClient } from '../lib/mcp';
+import { LightMcpSession } from '../lib/light-mcp';
 import { LogObserver } from '../lib/observer';
 import { atRate } from '../lib/rate';
 import { summarize, type Summary } from '../lib/stats';
@@ -52,7 +53,7 @@ export interface FanoutResult {
 const MB = 2 ** 20;
 
 interface Session {
-  c: BenchClient;
+  c: LightMcpSession;
   uri: string;
   notes: Map<string, number[]>;
 }
@@ -78,12 +79,12 @@ export async function fanout(
 
   const tc = nowMs();
   const sessions = await inBatches(opts.sessions, opts.connectBatch ?? 25, async (i): Promise<Session> => {
-    const c = await connectClient(bridge.ready.url, BENCH_KEY, `bench-fanout-${i}`);
-    const notes = recordNotifications(c.client);
+    const c = new LightMcpSession(bridge.ready.url, BENCH_KEY);
+    await c.connect(`bench-fanout-${i}`);
     const uri = URIS.channelPosts(world.channels[i % world.channels.length].id);
-    await c.client.subscribeResource({ uri });
+    await c.subscribe(uri);
     await c.streamOpen;
-    return { c, uri, notes };
+    return { c, uri, notes: c.notes };
   });
   const connectMs = nowMs() - tc;
 
