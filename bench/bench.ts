@@ -69,7 +69,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
 };
 
 /** The bridge's partitions (BRIDGE_PARTITIONS default); the baseline drains with as many workers. */
-export const PARTITIONS = 8;
+export const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 8);
 
 export interface BenchResults {
   date: string;
@@ -88,7 +88,7 @@ export interface BenchResults {
 export interface RunOptions {
   profile: Profile;
   only?: Scenario[];
-  /** Write CPU profiles of the bridge processes here. */
+  /** Write CPU profiles of the bridge processes here: whole processes, and the measured window of each scenario. */
   cpuProfDir?: string;
   /** Run the child processes from TypeScript through tsx instead of compiling them first (faster start, more memory). */
   tsx?: boolean;
@@ -131,7 +131,8 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'bridge'),
       });
       cleanups.push(() => bridge.stop());
-      if (want('latency')) results.latency = await latencyScenario(world, build, bridge, prefix, p, log, cleanups);
+      if (want('latency'))
+        results.latency = await latencyScenario(world, build, bridge, prefix, p, opts.cpuProfDir, log, cleanups);
       if (want('throughput')) results.throughput = await throughputScenario(world, build, prefix, p, log, cleanups);
       if (want('tools') || want('polling')) {
         log(`tool overhead: ${p.toolCalls} read_channel calls via MCP and direct…`);
@@ -155,7 +156,10 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'fanout'),
       });
       cleanups.push(() => bridge.stop());
-      results.fanout = await fanout(world, bridge, prefix, p.fanout);
+      results.fanout = await fanout(world, bridge, prefix, {
+        ...p.fanout,
+        profileTo: opts.cpuProfDir && join(opts.cpuProfDir, 'fanout-window.cpuprofile'),
+      });
       const f = results.fanout;
       log(
         `  delivered ${f.delivered}/${f.expected}, p50 ${f.latency.p50} ms, p99 ${f.latency.p99} ms, RSS peak ${f.bridge.rssPeakMB} MB`,
@@ -180,6 +184,7 @@ async function latencyScenario(
   bridge: BridgeChild,
   prefix: string,
   p: Profile,
+  profDir: string | undefined,
   log: (l: string) => void,
   cleanups: (() => Promise<void>)[],
 ): Promise<NonNullable<BenchResults['latency']>> {
@@ -191,9 +196,13 @@ async function latencyScenario(
   const out: NonNullable<BenchResults['latency']> = [];
   for (const rate of p.rates) {
     log(`latency at ${rate}/s for ${p.latencyMs / 1000} s: bridge…`);
-    const b = await bridgeLatency(world, bridge, prefix, { rate, durationMs: p.latencyMs });
+    const b = await bridgeLatency(world, bridge, prefix, {
+      rate,
+      durationMs: p.latencyMs,
+      profileTo: profDir && join(profDir, `latency-${rate}.cpuprofile`),
+    });
     log(
-      `  log p50 ${b.inLog.p50} p99 ${b.inLog.p99} | notification p50 ${b.notification.p50} p99 ${b.notification.p99} | wait_for_events p50 ${b.waitForEvents.p50} p99 ${b.waitForEvents.p99} | bridge CPU ${b.bridgeCpu.pct} % (${b.bridgeCpu.msPerPost} ms/post)`,
+      `  log p50 ${b.inLog.p50} p99 ${b.inLog.p99} | notification p50 ${b.notification.p50} p99 ${b.notification.p99} | wait_for_events p50 ${b.waitForEvents.p50} p99 ${b.waitForEvents.p99} | CPU % bridge ${b.bridgeCpu.pct} (${b.bridgeCpu.msPerPost} ms/post) driver ${b.driverCpuPct} redis ${b.redisCpuPct} | bridge loop delay p50 ${b.bridgeLoopDelayMs.p50} p99 ${b.bridgeLoopDelayMs.p99} ms`,
     );
     log(`latency at ${rate}/s: bare BullMQ…`);
     const base = await baselineLatency(baseline, { rate, durationMs: p.latencyMs });

@@ -9,6 +9,8 @@ export interface BridgeStats {
   heapUsed: number;
   cpuUserUs: number;
   cpuSystemUs: number;
+  /** Event-loop delay since the previous sample (monitorEventLoopDelay, 1 ms resolution). */
+  loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 export type ParentMessage =

@@ -19,6 +19,8 @@ export async function startBridge(world: BenchWorld, build: ChildBuild, prefix: 
   const nodeArgs = [
     ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
     ...(opts.nodeArgs ?? []),
+    // investigations: e.g. BENCH_BRIDGE_NODE_ARGS="--require /tmp/probe.js"
+    ...(process.env.BENCH_BRIDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
   const child = childScript(build, 'bench/bridge/main');
   return BenchChild.start<BridgeReady>(child.script, {

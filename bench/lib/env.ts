@@ -117,6 +117,13 @@ export function bridgeEnv(
   };
 }
 
+/** CPU seconds the Redis server has used so far (user + system), from INFO cpu. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_sys') + get('used_cpu_user');
+}
+
 export interface MachineInfo {
   cpus: number;
   cpuModel: string;

@@ -14,7 +14,7 @@
  * a no-op Worker in a child process, measured from add() to the job starting.
  */
 import type { BenchWorld } from '../lib/env';
-import { BENCH_KEY } from '../lib/env';
+import { BENCH_KEY, redisCpuSeconds } from '../lib/env';
 import type { BridgeChild } from '../lib/bridge';
 import type { BridgeStats } from '../bridge/protocol';
 import type { Baseline } from '../lib/baseline';
@@ -38,8 +38,12 @@ export interface BridgeLatencyResult {
   waitForEvents: Summary & { missed: number; calls: number };
   /** The bridge process while posting and draining: CPU as % of one core, and CPU ms per post. */
   bridgeCpu: { pct: number; msPerPost: number };
+  /** The bridge's event-loop delay over the same window. */
+  bridgeLoopDelayMs: { p50: number; p99: number; max: number };
   /** This process (fake Mattermost, MCP clients, log reader) over the same window, % of one core. */
   driverCpuPct: number;
+  /** The Redis server over the same window, % of one core. */
+  redisCpuPct: number;
 }
 
 export interface BaselineLatencyResult {
@@ -90,7 +94,7 @@ export async function bridgeLatency(
   world: BenchWorld,
   bridge: BridgeChild,
   prefix: string,
-  opts: { rate: number; durationMs: number; drainTimeoutMs?: number },
+  opts: { rate: number; durationMs: number; drainTimeoutMs?: number; profileTo?: string },
 ): Promise<BridgeLatencyResult> {
   const keys = redisKeys(prefix);
   const conn = world.connect();
@@ -119,8 +123,10 @@ export async function bridgeLatency(
   for (const list of notes.values()) list.length = 0;
 
   const sent: { id: string; uri: string; at: number }[] = [];
+  if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'start' });
   const cpuBefore = await bridge.stats();
   const driverCpu0 = process.cpuUsage();
+  const redisCpu0 = await redisCpuSeconds(world.redis);
   const t0 = nowMs();
   const posted = await atRate(opts.rate, opts.durationMs, (i) => {
     const ch = world.channels[i % world.channels.length];
@@ -139,6 +145,8 @@ export async function bridgeLatency(
   await sleep(500); // the last notifications
   const cpuAfter = await bridge.stats();
   const driverCpu = process.cpuUsage(driverCpu0);
+  const redisCpu = (await redisCpuSeconds(world.redis)) - redisCpu0;
+  if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'stop', path: opts.profileTo }, 120_000);
   await loop.stop();
   await observer.stop();
   await subscriber.close();
@@ -178,7 +186,9 @@ export async function bridgeLatency(
     notification: { ...summarize(notified), missed, notifications },
     waitForEvents: { ...summarize(waited), missed: sent.length - waited.length, calls: loop.calls() },
     bridgeCpu: cpuShare(cpuBefore, cpuAfter, posted),
+    bridgeLoopDelayMs: cpuAfter.loopDelayMs,
     driverCpuPct: Math.round(((driverCpu.user + driverCpu.system) / ((cpuAfter.at - cpuBefore.at) * 1000)) * 1000) / 10,
+    redisCpuPct: Math.round((redisCpu / ((cpuAfter.at - cpuBefore.at) / 1000)) * 1000) / 10,
   };
 }
 
