@@ -38,10 +38,16 @@ local function trim(key, wkey, expire)
     removed = doomed[d][1]
     redis.call('XTRIM', key, 'MINID', doomed[d + 1][1])
   end
-  local old = redis.call('XREVRANGE', key, '(' .. minid, '-', 'COUNT', 1)
-  if old[1] then
-    removed = old[1][1]
-    redis.call('XTRIM', key, 'MINID', minid)
+  -- Only when the oldest entry is older than minid: XREVRANGE from an id below every
+  -- entry scans the whole stream (Redis seeks to the last node and walks back), which
+  -- made each append O(stream length).
+  local first = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
+  if first[1] and tonumber(string.match(first[1][1], '^(%d+)')) < nowms - ttl then
+    local old = redis.call('XREVRANGE', key, '(' .. minid, '-', 'COUNT', 1)
+    if old[1] then
+      removed = old[1][1]
+      redis.call('XTRIM', key, 'MINID', minid)
+    end
   end
   if removed then
     redis.call('SET', wkey, removed)
