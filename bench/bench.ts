@@ -95,6 +95,14 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
+/** What a run has started and must stop, newest last (also used by an interrupted run). */
+const running: (() => Promise<void>)[] = [];
+
+/** Stops whatever a run left running (child processes, Redis, the fake): for SIGINT/SIGTERM. */
+export async function abortBench(): Promise<void> {
+  for (const stop of running.splice(0).reverse()) await stop().catch(() => undefined);
+}
+
 export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const p = opts.profile;
   const log = opts.log ?? (() => undefined);
@@ -102,7 +110,9 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const t0 = nowMs();
   if (!opts.tsx) log('compiling the child processes (tsc)…');
   const build = opts.tsx ? SOURCES : buildChildren();
+  running.push(async () => build.remove());
   const world = await startWorld();
+  running.push(() => world.close());
   const results: BenchResults = {
     date: new Date().toISOString(),
     profile: p.name,
@@ -120,7 +130,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     targets: [],
   };
   if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups = running;
   try {
     let toolSamples: number[] = [];
     if (want('latency') || want('throughput') || want('tools') || want('polling')) {
@@ -168,9 +178,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       cleanups.pop();
     }
   } finally {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await world.close();
-    build.remove();
+    await abortBench();
   }
   results.wallMs = Math.round(nowMs() - t0);
   results.machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);

@@ -10,7 +10,7 @@
  * Needs redis-server on PATH (a private one is started) or REDIS_URL.
  */
 import { Command } from 'commander';
-import { PROFILES, SCENARIOS, runBench, type Scenario } from './bench';
+import { PROFILES, SCENARIOS, abortBench, runBench, type Scenario } from './bench';
 import { writeDocs, writeResults, DOC } from './report/write';
 
 async function main(): Promise<void> {
@@ -47,6 +47,12 @@ async function main(): Promise<void> {
     profile = { ...profile, rates };
   }
   const log = (line: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the bridge, the workers, Redis and the fake…`);
+      void abortBench().finally(() => process.exit(130));
+    });
+  }
   log(`profile ${profile.name}${only ? `, only ${only.join(', ')}` : ''}`);
   const results = await runBench({ profile, only, cpuProfDir: o.cpuProf, tsx: o.tsx, log });
   const file = writeResults(results);
