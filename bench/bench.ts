@@ -141,9 +141,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'bridge'),
       });
       cleanups.push(() => bridge.stop());
-      if (want('latency'))
-        results.latency = await latencyScenario(world, build, bridge, prefix, p, opts.cpuProfDir, log, cleanups);
-      if (want('throughput')) results.throughput = await throughputScenario(world, build, prefix, p, log, cleanups);
+      // tools first: the fake's getPosts scans every post it holds, and the latency runs add tens of thousands
       if (want('tools') || want('polling')) {
         log(`tool overhead: ${p.toolCalls} read_channel calls via MCP and direct…`);
         const r = await toolOverhead(world, bridge, prefix, { calls: p.toolCalls, warmup: Math.min(50, p.toolCalls) });
@@ -152,6 +150,9 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         if (want('tools')) results.tools = kept;
         log(`  overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms`);
       }
+      if (want('latency'))
+        results.latency = await latencyScenario(world, build, bridge, prefix, p, opts.cpuProfDir, log, cleanups);
+      if (want('throughput')) results.throughput = await throughputScenario(world, build, prefix, p, log, cleanups);
       await bridge.stop();
       cleanups.pop();
     }

@@ -127,7 +127,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     out.push(
       '## 3. Fan-out to MCP sessions',
       '',
-      `${n(f.sessions)} MCP sessions over Streamable HTTP (SDK clients), each subscribed to the posts of one of ${f.channels} channels; ` +
+      `${n(f.sessions)} MCP sessions over Streamable HTTP (minimal protocol clients, see below), each subscribed to the posts of one of ${f.channels} channels; ` +
         `${f.rate} posts/s for ${f.durationMs / 1000} s. The bridge runs in its own process; RSS and CPU are its own.`,
       '',
       table(
@@ -159,7 +159,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     out.push(
       '## 4. Tool overhead',
       '',
-      `\`read_channel\` (30 posts) through MCP against the same Client4 call (\`getPosts\`) made directly, ${n(t.calls)} calls each, alternating. ms.`,
+      `\`read_channel\` (30 posts) through MCP against the same Client4 call (\`getPosts\`) made directly, ${n(t.calls)} calls each, alternating, before the other scenarios fill the fake with posts. ms.`,
       '',
       table(
         ['', 'p50', 'p95', 'p99', 'max'],
