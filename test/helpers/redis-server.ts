@@ -3,19 +3,17 @@
  * (SIGTERM), kill (SIGKILL) and restart on the same port, with or without
  * appendonly persistence in its own temporary directory.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Socket } from 'node:net';
-import { freePort } from './ports';
+import { freePort, hasRedisServer } from '../../src/sandbox/redis';
 
 export const INSTALL_HINT =
   'Redis is needed for the tests: install it (Debian: apt-get install redis-server) so redis-server is on PATH, or set REDIS_URL to a running Redis 6.2+';
 
-export function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
+export { hasRedisServer };
 
 /** Resolves true when a Redis at `url` answers PING within `timeoutMs`. */
 export function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
