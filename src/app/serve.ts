@@ -42,16 +42,18 @@ export async function startBridge(
   };
   try {
     const { redis, keys } = services;
-    const queues = new EventQueues({ connection: redis, keys, partitions: config.BRIDGE_PARTITIONS, log });
+    // BullMQ on its own connection (see BridgeServices.queueRedis); plain Redis work stays on `redis`
+    const bull = services.queueRedis ?? redis;
+    const queues = new EventQueues({ connection: bull, keys, partitions: config.BRIDGE_PARTITIONS, log });
     stops.push(() => queues.close());
-    const followups = new SlashFollowups(redis, keys, log);
+    const followups = new SlashFollowups(bull, keys, log);
     stops.push(() => followups.close());
     let url: string | undefined;
 
     if (roles.includes('worker')) {
       const me = await services.mattermost.getMe();
       const workers = await startWorkers({
-        connection: redis,
+        connection: bull,
         keys,
         partitions: config.BRIDGE_PARTITIONS,
         eventLog: services.eventLog,
@@ -61,7 +63,7 @@ export async function startBridge(
       });
       stops.push(() => workers.stop());
       const catchup = await startCatchupWorker({
-        connection: redis,
+        connection: bull,
         keys,
         log,
         ...restJobs({
@@ -75,7 +77,7 @@ export async function startBridge(
         }),
       });
       stops.push(() => catchup.stop());
-      const slashWorker = createSlashWorker(services, { followups });
+      const slashWorker = createSlashWorker({ ...services, redis: bull }, { followups });
       stops.push(() => slashWorker.close());
     }
 
@@ -83,6 +85,7 @@ export async function startBridge(
       const ingest = await startIngest(
         {
           redis,
+          queueConnection: bull,
           keys,
           log,
           client: services.mattermost,

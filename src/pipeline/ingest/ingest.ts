@@ -24,6 +24,7 @@ import { runCatchup, type CatchupReport } from '../catchup/catchup';
 import { ChannelOffsets, postOffsetsOf } from '../catchup/offsets';
 import { startCatchupScheduler, type CatchupScheduler } from '../catchup/scheduler';
 import { MicroBatcher, type BatchMeta } from './batcher';
+import { OffsetWriter } from './offset-writer';
 import { LeaderElection } from './lock';
 import { writeIngestStatus, type IngestStatus } from './state';
 import { IngestSocket, type ReconnectOptions } from './websocket';
@@ -41,6 +42,8 @@ export interface IngestDeps {
   watches: Pick<WatchList, 'isStreamed'>;
   /** The partition queues' producer (shared; not closed here). */
   queues: EventQueues;
+  /** BullMQ's connection for the `catchup` schedules (default `redis`; see BridgeServices.queueRedis). */
+  queueConnection?: Redis;
   /** The schedules of the `catchup` queue; created (and closed) here when absent. */
   scheduler?: CatchupScheduler;
 }
@@ -95,6 +98,8 @@ class Ingest implements RunningIngest {
   private readonly election: LeaderElection;
   private readonly batcher: MicroBatcher;
   private readonly offsets: ChannelOffsets;
+  /** The WebSocket batches' offsets, written after their enqueue but off the send path. */
+  private readonly offsetWriter: OffsetWriter;
   private readonly scheduler: CatchupScheduler;
   private readonly ownsScheduler: boolean;
   private socket: IngestSocket | undefined;
@@ -121,11 +126,12 @@ class Ingest implements RunningIngest {
   ) {
     this.instance = opts.instance ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.offsets = new ChannelOffsets(deps.redis, deps.keys);
+    this.offsetWriter = new OffsetWriter((o) => this.offsets.advance(o), deps.log);
     this.ownsScheduler = !deps.scheduler;
     this.scheduler =
       deps.scheduler ??
       startCatchupScheduler({
-        connection: deps.redis,
+        connection: deps.queueConnection ?? deps.redis,
         keys: deps.keys,
         pollIntervalMs: opts.pollIntervalMs,
         presenceIntervalMs: opts.presenceIntervalMs,
@@ -245,6 +251,7 @@ class Ingest implements RunningIngest {
     this.teardown = (async () => {
       // Events already received are valid: send them (the new leader's duplicates are de-duplicated).
       await bounded(this.batcher.drain(true), DRAIN_TIMEOUT_MS);
+      await bounded(this.offsetWriter.flush(), DRAIN_TIMEOUT_MS);
       await bounded(this.catchupLoop ?? Promise.resolve(), DRAIN_TIMEOUT_MS);
       if (reason === 'stopped') {
         // Only on a deliberate stop: a process that lost the lock leaves the schedules to the new leader.
@@ -288,7 +295,8 @@ class Ingest implements RunningIngest {
 
   private async send(events: unknown[], meta: BatchMeta): Promise<void> {
     await this.deps.queues.enqueueEvents(events, 'websocket', meta);
-    await this.offsets.advance(postOffsetsOf(events));
+    // only after the enqueue (nothing lost), but the next batch need not wait for the write
+    this.offsetWriter.push(postOffsetsOf(events));
   }
 
   // ------------------------------------------------------------------ catch-up
@@ -360,6 +368,7 @@ class Ingest implements RunningIngest {
     await this.election.stop();
     await this.teardown;
     this.batcher.close();
+    this.offsetWriter.close();
     if (wasLeader) {
       await this.deps.redis.del(this.deps.keys.ingestState).catch(() => undefined);
       await this.election.release();
