@@ -7,13 +7,24 @@
  * names its stream kind explicitly and `getStreamIdForEventId` is implemented:
  *
  * - `g<entry-id>`: the standalone GET stream, in `keys.mcpEvents(session)`;
- * - `r<entry-id>`: a request (POST) stream, in `keys.mcpRequestEvents(session)`,
- *   with the SDK's stream id stored beside the message.
+ * - `q<n>.<tag>.<stream-id>`: an event of a request (POST) stream; `n` counts
+ *   the events of this store, `tag` binds the id to the session. Stored in
+ *   `keys.mcpRequestEvents(session)` with the stream id and `n` beside the
+ *   message (`r<entry-id>`, the former format, is still read).
  *
- * Entry ids come from Redis (XADD *), so they increase across instances and a
- * client can resume on any instance that serves the same Redis. Both streams
- * are bounded (MAXLEN) and expire with the session's idle timeout.
+ * Standalone entry ids come from Redis (XADD *), so they increase across
+ * instances and a client can resume on any instance that serves the same
+ * Redis. Request streams are on every tool call's path, so nothing there waits
+ * for Redis (docs/benchmarks.md, tool overhead): their ids are made here, the
+ * priming event is not stored at all (replaying after it means "the whole
+ * stream"), other events are written behind (a replay first sends what is
+ * still pending, on the same connection, so it reads them), and a response
+ * that is the first event of its stream is not stored — the client held no
+ * event id before it (no priming: protocol before 2025-11-25), so nothing could
+ * resume to it. Both streams are bounded (MAXLEN) and expire with the session's
+ * idle timeout.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EventStore, EventId, StreamId } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -38,6 +49,7 @@ export const DEFAULT_EVENT_STORE_LIMITS: EventStoreLimits = {
 };
 
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
+const REQUEST_EVENT_ID = /^q(\d{1,15})\.([0-9a-f]{12})\.([\w-]{1,100})$/;
 const PAGE = 500;
 
 type Parsed = { kind: 'g' | 'r'; entryId: string };
@@ -60,12 +72,15 @@ function isReplayable(message: unknown): message is JSONRPCMessage {
   return typeof message === 'object' && message !== null && (message as { jsonrpc?: unknown }).jsonrpc === '2.0';
 }
 
+function isResponse(message: JSONRPCMessage): boolean {
+  return 'result' in message || 'error' in message;
+}
+
 type PendingAdd = {
   key: string;
   max: number;
   ttlMs: number;
-  streamId: string;
-  json: string;
+  fields: string[];
   resolve: (id: string) => void;
   reject: (err: unknown) => void;
 };
@@ -78,23 +93,25 @@ const pendingAdds = new Map<Redis, PendingAdd[]>();
  * benchmark showed to be the bridge's main cost per notification. Commands run
  * in call order, so each stream keeps its order; the two need not be atomic.
  */
-function batchedXadd(redis: Redis, key: string, max: number, ttlMs: number, streamId: string, json: string) {
+function batchedXadd(redis: Redis, key: string, max: number, ttlMs: number, fields: string[]): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let batch = pendingAdds.get(redis);
     if (!batch) {
       pendingAdds.set(redis, (batch = []));
       setImmediate(() => flushAdds(redis));
     }
-    batch.push({ key, max, ttlMs, streamId, json, resolve, reject });
+    batch.push({ key, max, ttlMs, fields, resolve, reject });
   });
 }
 
+/** Sends the pending adds now (they are then ahead of any command issued after this call). */
 function flushAdds(redis: Redis): void {
-  const batch = pendingAdds.get(redis) ?? [];
+  const batch = pendingAdds.get(redis);
   pendingAdds.delete(redis);
+  if (!batch?.length) return;
   const pipe = redis.pipeline();
   for (const a of batch) {
-    pipe.xadd(a.key, 'MAXLEN', '~', String(a.max), '*', 's', a.streamId, 'm', a.json).pexpire(a.key, a.ttlMs);
+    pipe.xadd(a.key, 'MAXLEN', '~', String(a.max), '*', ...a.fields).pexpire(a.key, a.ttlMs);
   }
   pipe.exec().then(
     (results) => {
@@ -111,13 +128,22 @@ function flushAdds(redis: Redis): void {
 export class RedisEventStore implements EventStore {
   /** While true nothing is stored (used while an adopted session replays its initialize). */
   muted = false;
+  /** Binds request-stream event ids to this session. */
+  private readonly tag: string;
+  private seq = 0;
+  /** Request streams that already gave the client an event id (priming or an earlier event). */
+  private readonly resumable = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     readonly sessionId: string,
     private readonly limits: EventStoreLimits = DEFAULT_EVENT_STORE_LIMITS,
-  ) {}
+    /** A request-stream event that could not be written behind (that event cannot be replayed). */
+    private readonly onWriteError: (err: unknown) => void = () => undefined,
+  ) {
+    this.tag = createHash('sha256').update(sessionId).digest('hex').slice(0, 12);
+  }
 
   private keyOf(kind: 'g' | 'r'): string {
     return kind === 'g' ? this.keys.mcpEvents(this.sessionId) : this.keys.mcpRequestEvents(this.sessionId);
@@ -125,14 +151,31 @@ export class RedisEventStore implements EventStore {
 
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     if (this.muted) return 'r0-0';
-    const kind = streamId === STANDALONE_STREAM_ID ? 'g' : 'r';
-    const key = this.keyOf(kind);
-    const max = kind === 'g' ? this.limits.maxStandalone : this.limits.maxRequest;
-    const id = await batchedXadd(this.redis, key, max, this.limits.ttlMs, streamId, JSON.stringify(message));
-    return `${kind}${id}`;
+    if (streamId !== STANDALONE_STREAM_ID) return this.storeRequestEvent(streamId, message);
+    const max = this.limits.maxStandalone;
+    const fields = ['s', streamId, 'm', JSON.stringify(message)];
+    const id = await batchedXadd(this.redis, this.keyOf('g'), max, this.limits.ttlMs, fields);
+    return `g${id}`;
+  }
+
+  private storeRequestEvent(streamId: StreamId, message: JSONRPCMessage): EventId {
+    const n = ++this.seq;
+    const id = `q${n}.${this.tag}.${streamId}`;
+    const known = this.resumable.has(streamId);
+    const response = isResponse(message);
+    if (response) this.resumable.delete(streamId);
+    else this.resumable.add(streamId);
+    if (!isReplayable(message) || (response && !known)) return id;
+    const fields = ['s', streamId, 'n', String(n), 'm', JSON.stringify(message)];
+    batchedXadd(this.redis, this.keyOf('r'), this.limits.maxRequest, this.limits.ttlMs, fields).catch(
+      this.onWriteError,
+    );
+    return id;
   }
 
   async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
+    const q = REQUEST_EVENT_ID.exec(eventId);
+    if (q) return q[2] === this.tag ? q[3] : undefined;
     const parsed = parseEventId(eventId);
     if (!parsed) return undefined;
     if (parsed.kind === 'g') return STANDALONE_STREAM_ID;
@@ -140,10 +183,42 @@ export class RedisEventStore implements EventStore {
     return entries.length ? fieldsToObject(entries[0][1]).s : undefined;
   }
 
+  /** Replays a request stream after its event `after` (ids of this format). */
+  private async replayRequestStream(
+    streamId: StreamId,
+    after: number,
+    send: (eventId: EventId, message: JSONRPCMessage) => Promise<void>,
+  ): Promise<void> {
+    flushAdds(this.redis);
+    let start = '-';
+    for (;;) {
+      const page = await this.redis.xrange(this.keyOf('r'), start, '+', 'COUNT', PAGE);
+      for (const [, fields] of page) {
+        const f = fieldsToObject(fields);
+        const n = Number(f.n);
+        if (f.s !== streamId || !(n > after)) continue;
+        let message: unknown;
+        try {
+          message = JSON.parse(f.m);
+        } catch {
+          continue;
+        }
+        if (isReplayable(message)) await send(`q${n}.${this.tag}.${streamId}`, message);
+      }
+      if (page.length < PAGE) break;
+      start = `(${page[page.length - 1][0]}`;
+    }
+  }
+
   async replayEventsAfter(
     lastEventId: EventId,
     { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> },
   ): Promise<StreamId> {
+    const q = REQUEST_EVENT_ID.exec(lastEventId);
+    if (q && q[2] === this.tag) {
+      await this.replayRequestStream(q[3], Number(q[1]), send);
+      return q[3];
+    }
     const parsed = parseEventId(lastEventId);
     const streamId = parsed ? await this.getStreamIdForEventId(lastEventId) : undefined;
     if (!parsed || !streamId) throw new Error(`unknown event id ${JSON.stringify(lastEventId.slice(0, 64))}`);
@@ -170,6 +245,7 @@ export class RedisEventStore implements EventStore {
 
   /** Forgets everything stored for the session (called when the session ends for good). */
   async clear(): Promise<void> {
+    flushAdds(this.redis); // what is written behind goes first, not after the unlink
     await this.redis.unlink(this.keyOf('g'), this.keyOf('r'));
   }
 }

@@ -75,6 +75,9 @@ export class McpSession implements Subscriber {
   standalone?: ServerResponse;
   server!: McpServer;
   outbox!: Outbox;
+  /** When its Redis state was last refreshed, and the trailing refresh pending (see `refresh`). */
+  refreshedAt = 0;
+  refreshTimer?: NodeJS.Timeout;
   /** Set when the session is closed here; `forget` also removes it from Redis. */
   ending?: { reason: string; forget: boolean };
 
@@ -252,11 +255,13 @@ export class SessionManager {
   }
 
   private newSession(id: string, identity: Identity): McpSession {
-    const store = new RedisEventStore(this.services.redis, this.services.keys, id, {
-      maxStandalone: 10_000,
-      maxRequest: 1_000,
-      ttlMs: this.idleMs,
-    });
+    const store = new RedisEventStore(
+      this.services.redis,
+      this.services.keys,
+      id,
+      { maxStandalone: 10_000, maxRequest: 1_000, ttlMs: this.idleMs },
+      (err) => this.log.warn({ err, session: id }, 'could not store a response for resumption'),
+    );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       eventStore: store,
@@ -323,9 +328,25 @@ export class SessionManager {
     );
   }
 
-  /** Keeps the session's Redis state alive while it is used. */
+  /**
+   * Keeps the session's Redis state alive while it is used: at most once per
+   * `min(1 s, idle timeout / 10)` per session (a MULTI on every request was a
+   * share of the tool-call overhead), with a trailing refresh so the last
+   * request of a burst is never left unrecorded.
+   */
   private refresh(session: McpSession): void {
-    if (session.ending) return;
+    if (session.ending || session.refreshTimer) return;
+    const every = Math.min(1000, this.idleMs / 10);
+    const wait = session.refreshedAt + every - Date.now();
+    if (wait > 0) {
+      session.refreshTimer = setTimeout(() => {
+        session.refreshTimer = undefined;
+        this.refresh(session);
+      }, wait);
+      session.refreshTimer.unref();
+      return;
+    }
+    session.refreshedAt = Date.now();
     const { redis, keys } = this.services;
     redis
       .multi()
@@ -488,6 +509,7 @@ export class SessionManager {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     sessionsGauge.set(this.sessions.size);
+    if (session.refreshTimer) clearTimeout(session.refreshTimer);
     const ending = session.ending ?? { reason: 'transport closed', forget: true };
     // a send still in flight must not recreate the store after clear()
     if (ending.forget) session.store.muted = true;

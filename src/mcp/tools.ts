@@ -76,6 +76,14 @@ function cachedListing(tool: AnyTool): Tool {
   return l;
 }
 
+/** The strict input validator, built once per tool (building it cost a share of every call). */
+const validators = new WeakMap<AnyTool, z.ZodTypeAny>();
+function inputValidator(tool: AnyTool): z.ZodTypeAny {
+  let v = validators.get(tool);
+  if (!v) validators.set(tool, (v = z.object(tool.input as ZodRawShape).strict()));
+  return v;
+}
+
 export function errorResult(category: ToolErrorCategory, message: string): CallToolResult {
   return {
     isError: true,
@@ -126,10 +134,7 @@ export async function callTool(
   extra: Extra,
   opts: ToolRegistrationOptions,
 ): Promise<CallToolResult> {
-  const parsed = z
-    .object(tool.input as ZodRawShape)
-    .strict()
-    .safeParse(rawArgs ?? {});
+  const parsed = inputValidator(tool).safeParse(rawArgs ?? {});
   if (!parsed.success) {
     return errorResult(
       'validation',

@@ -62,6 +62,34 @@ describe('RedisEventStore', () => {
     expect(got.map((g) => g.id)).toEqual([a1, a2]);
   });
 
+  it('writes request-stream events behind, and a second instance replays them after the priming id', async () => {
+    const a = new RedisEventStore(redis, keys, 's7');
+    const b = new RedisEventStore(redis, keys, 's7');
+    const priming = await a.storeEvent('req-c', {} as JSONRPCMessage);
+    const progress = await a.storeEvent('req-c', note(20));
+    const done = await a.storeEvent('req-c', { jsonrpc: '2.0', id: 3, result: { ok: true } });
+    const { stream, got } = await replay(a, priming); // sends what is pending first
+    expect(stream).toBe('req-c');
+    expect(got.map((g) => g.id)).toEqual([progress, done]);
+    expect(await b.getStreamIdForEventId(priming)).toBe('req-c');
+    const fromB = await replay(b, progress);
+    expect(fromB.got.map((g) => g.id)).toEqual([done]);
+    expect(fromB.got[0].message).toEqual({ jsonrpc: '2.0', id: 3, result: { ok: true } });
+  });
+
+  it('does not store a response that is the first event of its stream (the client held no id to resume from)', async () => {
+    const store = new RedisEventStore(redis, keys, 's8');
+    const id = await store.storeEvent('req-d', { jsonrpc: '2.0', id: 4, result: {} });
+    expect(await store.getStreamIdForEventId(id)).toBe('req-d');
+    expect((await replay(store, id)).got).toEqual([]); // the replay sends what is pending before reading
+    expect(await redis.exists(keys.mcpRequestEvents('s8'))).toBe(0);
+    // a response after an earlier event of the stream is stored
+    await store.storeEvent('req-e', note(30));
+    await store.storeEvent('req-e', { jsonrpc: '2.0', id: 5, result: {} });
+    await replay(store, id);
+    expect(await redis.xlen(keys.mcpRequestEvents('s8'))).toBe(2);
+  });
+
   it('is shared by two instances of the same session (another bridge process)', async () => {
     const a = new RedisEventStore(redis, keys, 's3');
     const b = new RedisEventStore(redis, keys, 's3');

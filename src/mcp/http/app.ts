@@ -13,6 +13,7 @@ import { ApiKeyAuthenticator, hasScope, type Identity } from '../auth';
 import type { SessionManager } from '../sessions';
 import type { AnyTool } from '../tools';
 import { forbidden, hostOriginGuard, hostPolicy } from './guards';
+import { KeyRateLimiter } from './rate-limit';
 import { mountOpsRoutes, type ReadinessCheck } from './ops';
 
 /** Largest /mcp request body (the SDK transport's own default). */
@@ -67,12 +68,15 @@ export function createHttpApp(opts: HttpAppOptions): Express {
 
   opts.mount?.(app);
 
-  const limiter = new RateLimiterRedis({
-    storeClient: services.redis,
-    keyPrefix: services.keys.rateLimit,
-    points: services.config.BRIDGE_RATE_LIMIT,
-    duration: 60,
-  });
+  const limiter = new KeyRateLimiter(
+    new RateLimiterRedis({
+      storeClient: services.redis,
+      keyPrefix: services.keys.rateLimit,
+      points: services.config.BRIDGE_RATE_LIMIT,
+      duration: 60,
+    }),
+    (err) => log.warn({ err }, 'rate limiter unavailable; a request went through uncounted'),
+  );
   const toolScopes = new Map(opts.allTools.map((t) => [t.name, t.scope as Scope]));
 
   const authenticate = (req: Authed, res: Response, next: NextFunction) => {
