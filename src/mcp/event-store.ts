@@ -17,11 +17,14 @@
  * Redis. Request streams are on every tool call's path, so nothing there waits
  * for Redis (docs/benchmarks.md, tool overhead): their ids are made here, the
  * priming event is not stored at all (replaying after it means "the whole
- * stream"), other events are written behind (a replay first sends what is
- * still pending, on the same connection, so it reads them), and a response
- * that is the first event of its stream is not stored — the client held no
- * event id before it (no priming: protocol before 2025-11-25), so nothing could
- * resume to it. Both streams are bounded (MAXLEN) and expire with the session's
+ * stream"), other events are held for up to `REQUEST_HOLD_MS` and then written
+ * — unless the session manager reports first that the HTTP response carrying
+ * them finished (`delivered`): a stream the client received whole is never
+ * resumed, so it need not be stored. A replay, a hand-over to another instance
+ * or the hold's end write what is held first, on the same connection, so a
+ * later read sees it. A response that is the first event of its stream is not
+ * stored either: the client held no event id before it (no priming: protocol
+ * before 2025-11-25), so nothing could resume to it. Both streams are bounded (MAXLEN) and expire with the session's
  * idle timeout.
  */
 import { createHash } from 'node:crypto';
@@ -51,6 +54,9 @@ export const DEFAULT_EVENT_STORE_LIMITS: EventStoreLimits = {
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
 const REQUEST_EVENT_ID = /^q(\d{1,15})\.([0-9a-f]{12})\.([\w-]{1,100})$/;
 const PAGE = 500;
+/** Request-stream events are held this long (or until this many) before being written, see `delivered`. */
+export const REQUEST_HOLD_MS = 500;
+const MAX_HELD = 100;
 
 type Parsed = { kind: 'g' | 'r'; entryId: string };
 
@@ -133,6 +139,12 @@ export class RedisEventStore implements EventStore {
   private seq = 0;
   /** Request streams that already gave the client an event id (priming or an earlier event). */
   private readonly resumable = new Set<string>();
+  /** Request-stream events not written yet, and the stream of each held response by request id. */
+  private held: { streamId: string; n: number; message: JSONRPCMessage }[] = [];
+  private readonly responseStreams = new Map<string | number, string>();
+  private holdTimer?: NodeJS.Timeout;
+  /** How long request-stream events wait for `delivered` before they are written. */
+  holdMs = REQUEST_HOLD_MS;
 
   constructor(
     private readonly redis: Redis,
@@ -166,11 +178,46 @@ export class RedisEventStore implements EventStore {
     if (response) this.resumable.delete(streamId);
     else this.resumable.add(streamId);
     if (!isReplayable(message) || (response && !known)) return id;
-    const fields = ['s', streamId, 'n', String(n), 'm', JSON.stringify(message)];
-    batchedXadd(this.redis, this.keyOf('r'), this.limits.maxRequest, this.limits.ttlMs, fields).catch(
-      this.onWriteError,
-    );
+    this.held.push({ streamId, n, message });
+    if (response) this.responseStreams.set((message as { id: string | number }).id, streamId);
+    if (this.held.length >= MAX_HELD) this.persistHeld();
+    else if (!this.holdTimer) {
+      this.holdTimer = setTimeout(() => this.persistHeld(), this.holdMs);
+      this.holdTimer.unref();
+    }
     return id;
+  }
+
+  /**
+   * The responses to these requests reached the client (their HTTP response
+   * finished): their streams' held events need never be replayed, so they are
+   * dropped instead of written.
+   */
+  delivered(requestIds: Iterable<string | number>): void {
+    const streams = new Set<string>();
+    for (const rid of requestIds) {
+      const sid = this.responseStreams.get(rid);
+      if (sid === undefined) continue;
+      this.responseStreams.delete(rid);
+      streams.add(sid);
+    }
+    if (streams.size) this.held = this.held.filter((h) => !streams.has(h.streamId));
+  }
+
+  /** Writes the held request-stream events (the hold ended, a replay or a hand-over needs them). */
+  persistHeld(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    const held = this.held;
+    this.held = [];
+    this.responseStreams.clear();
+    for (const h of held) {
+      const fields = ['s', h.streamId, 'n', String(h.n), 'm', JSON.stringify(h.message)];
+      batchedXadd(this.redis, this.keyOf('r'), this.limits.maxRequest, this.limits.ttlMs, fields).catch(
+        this.onWriteError,
+      );
+    }
+    flushAdds(this.redis);
   }
 
   async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
@@ -189,6 +236,7 @@ export class RedisEventStore implements EventStore {
     after: number,
     send: (eventId: EventId, message: JSONRPCMessage) => Promise<void>,
   ): Promise<void> {
+    this.persistHeld();
     flushAdds(this.redis);
     let start = '-';
     for (;;) {
@@ -245,6 +293,10 @@ export class RedisEventStore implements EventStore {
 
   /** Forgets everything stored for the session (called when the session ends for good). */
   async clear(): Promise<void> {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.held = [];
+    this.responseStreams.clear();
     flushAdds(this.redis); // what is written behind goes first, not after the unlink
     await this.redis.unlink(this.keyOf('g'), this.keyOf('r'));
   }

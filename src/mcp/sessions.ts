@@ -108,6 +108,16 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
+/** The ids of the JSON-RPC requests in a POST body. */
+function requestIds(body: unknown): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of Array.isArray(body) ? body : [body]) {
+    const { id, method } = (m ?? {}) as { id?: unknown; method?: unknown };
+    if (typeof method === 'string' && (typeof id === 'string' || typeof id === 'number')) out.push(id);
+  }
+  return out;
+}
+
 function negotiated(requested: unknown): string {
   return typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
     ? requested
@@ -212,6 +222,9 @@ export class SessionManager {
     res.once('close', () => ac.abort());
     const web = toWebRequest(req, ac.signal);
     const authInfo = { token: '', clientId: identity.keyName, scopes: identity.scopes };
+    const ids = requestIds(body);
+    // the whole response reached the socket: its stream will not be resumed, nothing of it need be stored
+    if (ids.length) res.once('finish', () => session.store.delivered(ids));
     try {
       if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream')) {
         await this.serveStream(session, web, res);
@@ -526,6 +539,8 @@ export class SessionManager {
         .catch(() => undefined);
       await session.store.clear().catch(() => undefined);
       this.log.info({ session: session.id, key: session.identity.keyName, reason: ending.reason }, 'MCP session ended');
+    } else {
+      session.store.persistHeld(); // another instance may resume its request streams
     }
   }
 }

@@ -90,6 +90,23 @@ describe('RedisEventStore', () => {
     expect(await redis.xlen(keys.mcpRequestEvents('s8'))).toBe(2);
   });
 
+  it('drops the held events of a stream whose response was delivered, and writes the others when the hold ends', async () => {
+    const store = new RedisEventStore(redis, keys, 's9');
+    store.holdMs = 20;
+    await store.storeEvent('req-f', {} as JSONRPCMessage);
+    await store.storeEvent('req-f', note(40));
+    await store.storeEvent('req-f', { jsonrpc: '2.0', id: 'f', result: {} });
+    const primingG = await store.storeEvent('req-g', {} as JSONRPCMessage);
+    const g = await store.storeEvent('req-g', { jsonrpc: '2.0', id: 7, result: {} });
+    store.delivered(['f', 'unknown']);
+    for (let i = 0; i < 200 && (await redis.xlen(keys.mcpRequestEvents('s9'))) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const entries = await redis.xrange(keys.mcpRequestEvents('s9'), '-', '+');
+    expect(entries.map(([, f]) => f[1])).toEqual(['req-g']);
+    expect((await replay(new RedisEventStore(redis, keys, 's9'), primingG)).got.map((x) => x.id)).toEqual([g]);
+  });
+
   it('is shared by two instances of the same session (another bridge process)', async () => {
     const a = new RedisEventStore(redis, keys, 's3');
     const b = new RedisEventStore(redis, keys, 's3');
