@@ -42,18 +42,16 @@ export async function startBridge(
   };
   try {
     const { redis, keys } = services;
-    // BullMQ on its own connection (see BridgeServices.queueRedis); plain Redis work stays on `redis`
-    const bull = services.queueRedis ?? redis;
-    const queues = new EventQueues({ connection: bull, keys, partitions: config.BRIDGE_PARTITIONS, log });
+    const queues = new EventQueues({ connection: redis, keys, partitions: config.BRIDGE_PARTITIONS, log });
     stops.push(() => queues.close());
-    const followups = new SlashFollowups(bull, keys, log);
+    const followups = new SlashFollowups(redis, keys, log);
     stops.push(() => followups.close());
     let url: string | undefined;
 
     if (roles.includes('worker')) {
       const me = await services.mattermost.getMe();
       const workers = await startWorkers({
-        connection: bull,
+        connection: redis,
         keys,
         partitions: config.BRIDGE_PARTITIONS,
         eventLog: services.eventLog,
@@ -63,7 +61,7 @@ export async function startBridge(
       });
       stops.push(() => workers.stop());
       const catchup = await startCatchupWorker({
-        connection: bull,
+        connection: redis,
         keys,
         log,
         ...restJobs({
@@ -77,7 +75,7 @@ export async function startBridge(
         }),
       });
       stops.push(() => catchup.stop());
-      const slashWorker = createSlashWorker({ ...services, redis: bull }, { followups });
+      const slashWorker = createSlashWorker(services, { followups });
       stops.push(() => slashWorker.close());
     }
 
@@ -85,7 +83,6 @@ export async function startBridge(
       const ingest = await startIngest(
         {
           redis,
-          queueConnection: bull,
           keys,
           log,
           client: services.mattermost,

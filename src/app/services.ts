@@ -21,12 +21,6 @@ export interface BridgeServices {
   config: BridgeConfig;
   log: Logger;
   redis: Redis;
-  /**
-   * BullMQ's own connection (queues and workers). BullMQ defines its ~60 Lua scripts on the connection it
-   * is given and ioredis copies every defined script onto each new multi()/pipeline(), so sharing `redis`
-   * would make every event-log read and session write pay for them. Absent: BullMQ uses `redis`.
-   */
-  queueRedis?: Redis;
   keys: RedisKeys;
   /** Read side for MCP; `append` for the updates slash commands create (command.invoked/answered). */
   eventLog: EventLogReader & EventLogWriter;
@@ -45,8 +39,6 @@ export function createBridgeServices(config: BridgeConfig, log: Logger): BridgeS
   }
   const redis = connectRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (retrying)'));
-  const queueRedis = redis.duplicate();
-  queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (queues) connection error (retrying)'));
   const keys = redisKeys(config.BRIDGE_REDIS_PREFIX);
   const mattermost = createMattermostClient({
     url: config.MATTERMOST_URL,
@@ -65,7 +57,6 @@ export function createBridgeServices(config: BridgeConfig, log: Logger): BridgeS
     config,
     log,
     redis,
-    queueRedis,
     keys,
     eventLog,
     watches,
@@ -75,7 +66,6 @@ export function createBridgeServices(config: BridgeConfig, log: Logger): BridgeS
     async close() {
       await eventLog.close();
       redis.disconnect();
-      queueRedis.disconnect();
     },
   };
 }

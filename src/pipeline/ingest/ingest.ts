@@ -42,8 +42,6 @@ export interface IngestDeps {
   watches: Pick<WatchList, 'isStreamed'>;
   /** The partition queues' producer (shared; not closed here). */
   queues: EventQueues;
-  /** BullMQ's connection for the `catchup` schedules (default `redis`; see BridgeServices.queueRedis). */
-  queueConnection?: Redis;
   /** The schedules of the `catchup` queue; created (and closed) here when absent. */
   scheduler?: CatchupScheduler;
 }
@@ -64,6 +62,8 @@ export interface IngestOptions {
   reconnect?: ReconnectOptions;
   /** Events per enqueue at most (default 2000). */
   maxBatch?: number;
+  /** Least time between two WebSocket sends while busy (MicroBatcher.minIntervalMs, default 20 ms). */
+  batchIntervalMs?: number;
   /** Names this process in the lock and the published state (default host:pid:random). */
   instance?: string;
 }
@@ -131,7 +131,7 @@ class Ingest implements RunningIngest {
     this.scheduler =
       deps.scheduler ??
       startCatchupScheduler({
-        connection: deps.queueConnection ?? deps.redis,
+        connection: deps.redis,
         keys: deps.keys,
         pollIntervalMs: opts.pollIntervalMs,
         presenceIntervalMs: opts.presenceIntervalMs,
@@ -140,6 +140,7 @@ class Ingest implements RunningIngest {
     this.batcher = new MicroBatcher({
       log: deps.log,
       maxBatch: opts.maxBatch,
+      minIntervalMs: opts.batchIntervalMs,
       send: (events, meta) => this.send(events, meta),
     });
     this.election = new LeaderElection({

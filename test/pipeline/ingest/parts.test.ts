@@ -33,6 +33,7 @@ describe('MicroBatcher', () => {
             log: silent,
             maxBatch,
             retryBaseMs: 0,
+            minIntervalMs: 0,
             send: async (events, meta) => {
               if (failures[call++ % Math.max(1, failures.length)] && call < 60) throw new Error('redis down');
               sent.push({ events: [...(events as number[])], meta });
@@ -81,6 +82,30 @@ describe('MicroBatcher', () => {
     for (let i = 0; i < 6; i++) batcher.push(i);
     await batcher.drain();
     expect(sent).toHaveLength(6);
+  });
+
+  test('busy: events pushed while a send is in flight coalesce into few sends; after idle the first goes out alone', async () => {
+    const sends: number[][] = [];
+    const batcher = new MicroBatcher({
+      log: silent,
+      minIntervalMs: 40,
+      send: async (events) => {
+        sends.push([...(events as number[])]);
+        await new Promise((r) => setImmediate(r));
+      },
+    });
+    batcher.push(0);
+    await batcher.drain();
+    expect(sends).toEqual([[0]]); // idle: sent at once, alone
+    // 30 events, one per macrotask, right after a send: they wait for the interval and go out together
+    for (let i = 1; i <= 30; i++) {
+      batcher.push(i);
+      await new Promise((r) => setImmediate(r));
+    }
+    await batcher.drain();
+    expect(sends.flat()).toEqual(Array.from({ length: 31 }, (_, i) => i));
+    expect(sends.length).toBeLessThan(10);
+    batcher.close();
   });
 });
 
