@@ -30,7 +30,7 @@ import { parseUri } from '../updates/uris';
 import type { Identity } from './auth';
 import { RedisEventStore, STANDALONE_STREAM_ID } from './event-store';
 import type { FanOut, Subscriber } from './fanout';
-import { sendWebResponse, toWebRequest } from './http/node-adapter';
+import { JSON_ANSWER_WAIT_MS, sendPostResponse, sendWebResponse, toWebRequest } from './http/node-adapter';
 import { Outbox } from './outbox';
 import { resourceAllowed } from './resources';
 import { buildMcpServer, subscriptionError } from './server';
@@ -63,6 +63,8 @@ export type SessionManagerOptions = {
   maxBlockedMs?: number;
   /** How often idle sessions are looked for. */
   sweepIntervalMs?: number;
+  /** A POST answered within this time gets a JSON body instead of SSE (default JSON_ANSWER_WAIT_MS). */
+  jsonAnswerWaitMs?: number;
   /** How long an adopting instance waits for the previous owner to let go. */
   handoffWaitMs?: number;
 };
@@ -230,7 +232,11 @@ export class SessionManager {
         await this.serveStream(session, web, res);
       } else {
         const response = await session.transport.handleRequest(web, { parsedBody: body, authInfo });
-        await sendWebResponse(res, response);
+        if (req.method === 'POST' && (req.headers.accept ?? '').includes('application/json')) {
+          await sendPostResponse(res, response, this.opts.jsonAnswerWaitMs ?? JSON_ANSWER_WAIT_MS);
+        } else {
+          await sendWebResponse(res, response);
+        }
       }
     } finally {
       session.activeRequests--;

@@ -25,6 +25,8 @@ export type McpHttpOptions = {
   /** Session tuning (tests). */
   maxBlockedMs?: number;
   sweepIntervalMs?: number;
+  /** A POST answered within this time gets a JSON body instead of SSE (default JSON_ANSWER_WAIT_MS). */
+  jsonAnswerWaitMs?: number;
   handoffWaitMs?: number;
 };
 
@@ -59,6 +61,7 @@ export async function startMcpHttp(services: BridgeServices, opts: McpHttpOption
     toolsFor: toolsFor(services, all),
     maxBlockedMs: opts.maxBlockedMs,
     sweepIntervalMs: opts.sweepIntervalMs,
+    jsonAnswerWaitMs: opts.jsonAnswerWaitMs,
     handoffWaitMs: opts.handoffWaitMs,
   });
   await sessions.start();

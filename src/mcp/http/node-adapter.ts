@@ -66,3 +66,103 @@ export async function sendWebResponse(res: ServerResponse, response: Response, o
     if (!res.writableEnded) res.end();
   }
 }
+
+/** A POST answered in full within this time goes out as one JSON body instead of an SSE stream. */
+export const JSON_ANSWER_WAIT_MS = 25;
+
+type Read = ReadableStreamReadResult<Uint8Array>;
+
+/** The `data` of each complete SSE event in `text`, and the rest (an incomplete event). */
+function sseEvents(text: string): { data: string[]; rest: string } {
+  const blocks = text.split('\n\n');
+  const rest = blocks.pop() ?? '';
+  const data = blocks.map((b) =>
+    b
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''))
+      .join('\n'),
+  );
+  return { data, rest };
+}
+
+function isResponseJson(data: string): boolean {
+  try {
+    const m = JSON.parse(data) as unknown;
+    return typeof m === 'object' && m !== null && ('result' in m || 'error' in m) && 'id' in m;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends the SDK's SSE answer to a POST. When the stream ends within
+ * `waitMs` having carried nothing but a priming event and one JSON-RPC
+ * response, that response goes out as `application/json` (the spec lets the
+ * server choose; every client accepts both): no SSE framing for the client to
+ * parse, and nothing to resume. Anything else — a notification first, or no
+ * answer yet after `waitMs` — is streamed as SSE, starting with what was read.
+ */
+export async function sendPostResponse(res: ServerResponse, response: Response, waitMs: number): Promise<void> {
+  if (!response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    return sendWebResponse(res, response);
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const buffered: Uint8Array[] = [];
+  const events: { data: string; response: boolean }[] = [];
+  let text = '';
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitMs)));
+  let pending: Promise<Read> | undefined = reader.read();
+  try {
+    for (;;) {
+      const r = await Promise.race([pending, timeout]);
+      if (r === 'timeout') break;
+      if (r.done) {
+        pending = undefined;
+        if (events.length === 1 && events[0].response) {
+          const headers: Record<string, string> = {};
+          response.headers.forEach((value, name) => (headers[name] = value));
+          delete headers['cache-control'];
+          delete headers['x-accel-buffering'];
+          delete headers['connection'];
+          headers['content-type'] = 'application/json';
+          headers['content-length'] = String(Buffer.byteLength(events[0].data));
+          res.writeHead(response.status, headers);
+          res.end(events[0].data);
+          return;
+        }
+        break;
+      }
+      buffered.push(r.value);
+      const parsed = sseEvents((text += decoder.decode(r.value, { stream: true })));
+      text = parsed.rest;
+      for (const d of parsed.data) if (d.trim() !== '') events.push({ data: d, response: isResponseJson(d) });
+      pending = reader.read();
+      if (events.length > 1 || (events.length === 1 && !events[0].response)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  // stream it: what was read, then the rest
+  const rest = pending;
+  let pendingRead: Promise<Read> | undefined = rest;
+  const replay = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const b of buffered) controller.enqueue(b);
+      if (!rest) controller.close();
+    },
+    async pull(controller) {
+      if (!rest) return;
+      const r = await (pendingRead ?? reader.read());
+      pendingRead = undefined;
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return sendWebResponse(res, new Response(replay, { status: response.status, headers: response.headers }));
+}
