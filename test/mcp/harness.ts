@@ -12,13 +12,14 @@ import { loadConfig, type BridgeConfig } from '../../src/config/load';
 import { createEventLog, type RedisEventLog } from '../../src/eventlog';
 import { ChannelPolicy } from '../../src/policy/channel-policy';
 import { redisKeys } from '../../src/redis/keys';
-import { connectRedis, testRedisUrl } from '../helpers/redis';
+import { cleanupPrefix, connectRedis, testRedisUrl } from '../helpers/redis';
+import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
 import type { Post } from '@mattermost/types/posts';
 import { createMattermostClient } from '../../src/mattermost/client';
 import { CachedDirectory } from '../../src/mattermost/directory-cache';
 import { RedisWatchList } from '../../src/watches/redis-watch-list';
 import { normalizeEvent, postToRawEvents } from '../../src/pipeline/normalize';
-import type { FakeMattermost } from '../fake-mattermost';
+import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
 
 export const READ_KEY = 'read-key-0123456789abcdef';
 export const WRITE_KEY = 'write-key-0123456789abcdef';
@@ -159,4 +160,36 @@ export async function ingestPost(
     for (const r of await services.eventLog.append(result.updates)) cursors.push(r.cursor);
   }
   return cursors;
+}
+
+export type McpWithFake = {
+  redis: Redis;
+  fake: FakeMattermost;
+  services: TestServices;
+  mcp: McpHttpHandle;
+  stop(): Promise<void>;
+};
+
+/** The fake Mattermost plus one MCP server on real services under `prefix`; `stop()` undoes all of it. */
+export async function startMcpWithFake(prefix: string): Promise<McpWithFake> {
+  const redis = connectRedis();
+  const fake = await startFakeMattermost();
+  const config = testConfig(prefix, { MATTERMOST_URL: fake.url, MATTERMOST_TOKEN: fake.token('bridge-bot') });
+  const serviceRedis = connectRedis();
+  const services = buildServices(config, mattermostParts(config, serviceRedis), serviceRedis);
+  const mcp = await startMcpHttp(services);
+  return {
+    redis,
+    fake,
+    services,
+    mcp,
+    async stop() {
+      await mcp.stop();
+      await services.eventLog.close();
+      await fake.stop();
+      await cleanupPrefix(redis, prefix);
+      services.redis.disconnect();
+      redis.disconnect();
+    },
+  };
 }

@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Redis } from 'ioredis';
-import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
-import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
-import { cleanupPrefix, connectRedis, testPrefix, testRedisUrl } from '../helpers/redis';
-import { READ_KEY, buildServices, ingestPost, mattermostParts, testConfig, type TestServices } from './harness';
+import type { McpHttpHandle } from '../../src/mcp/start';
+import type { FakeMattermost } from '../fake-mattermost';
+import { testPrefix, testRedisUrl } from '../helpers/redis';
+import { READ_KEY, ingestPost, startMcpWithFake, type McpWithFake, type TestServices } from './harness';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -23,18 +22,14 @@ jest.setTimeout(90_000);
 describe('MCP Inspector CLI', () => {
   const prefix = testPrefix('mcp-inspector');
   const home = mkdtempSync(join(tmpdir(), 'mmb-inspector-'));
-  let redis: Redis;
+  let world: McpWithFake;
   let fake: FakeMattermost;
   let services: TestServices;
   let mcp: McpHttpHandle;
 
   beforeAll(async () => {
-    redis = connectRedis();
-    fake = await startFakeMattermost();
-    const config = testConfig(prefix, { MATTERMOST_URL: fake.url, MATTERMOST_TOKEN: fake.token('bridge-bot') });
-    const serviceRedis = connectRedis();
-    services = buildServices(config, mattermostParts(config, serviceRedis), serviceRedis);
-    mcp = await startMcpHttp(services);
+    world = await startMcpWithFake(prefix);
+    ({ fake, services, mcp } = world);
     await ingestPost(
       services,
       fake,
@@ -43,12 +38,7 @@ describe('MCP Inspector CLI', () => {
   });
 
   afterAll(async () => {
-    await mcp.stop();
-    await services.eventLog.close();
-    await fake.stop();
-    await cleanupPrefix(redis, prefix);
-    services.redis.disconnect();
-    redis.disconnect();
+    await world.stop();
     rmSync(home, { recursive: true, force: true });
   });
 

@@ -3,19 +3,17 @@
  * its deadline, and ends when the request is cancelled. Posts reach the log
  * through the pipeline's normalizer (see harness `ingestPost`).
  */
-import type { Redis } from 'ioredis';
-import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
+import type { McpHttpHandle } from '../../src/mcp/start';
 import { registry } from '../../src/metrics/registry';
-import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
-import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
+import type { FakeMattermost } from '../fake-mattermost';
+import { testPrefix } from '../helpers/redis';
 import {
   READ_KEY,
-  buildServices,
   connectClient,
   eventually,
   ingestPost,
-  mattermostParts,
-  testConfig,
+  startMcpWithFake,
+  type McpWithFake,
   type TestServices,
 } from './harness';
 
@@ -32,29 +30,20 @@ async function waitsInFlight(): Promise<number> {
 
 describe('wait_for_events', () => {
   const prefix = testPrefix('mcp-wait');
-  let redis: Redis;
+  let world: McpWithFake;
   let fake: FakeMattermost;
   let services: TestServices;
   let mcp: McpHttpHandle;
 
   beforeAll(async () => {
-    redis = connectRedis();
-    fake = await startFakeMattermost();
-    const config = testConfig(prefix, { MATTERMOST_URL: fake.url, MATTERMOST_TOKEN: fake.token('bridge-bot') });
-    const serviceRedis = connectRedis();
-    services = buildServices(config, mattermostParts(config, serviceRedis), serviceRedis);
-    mcp = await startMcpHttp(services);
+    world = await startMcpWithFake(prefix);
+    ({ fake, services, mcp } = world);
     // warm the directory so the timed post below measures the bridge, not first lookups
     await ingestPost(services, fake, fake.post({ user: 'alice', channel: 'town-square', message: 'warm-up' }));
   });
 
   afterAll(async () => {
-    await mcp.stop();
-    await services.eventLog.close();
-    await fake.stop();
-    await cleanupPrefix(redis, prefix);
-    services.redis.disconnect();
-    redis.disconnect();
+    await world.stop();
   });
 
   it('teaches the loop and gives a cursor to start from', async () => {
