@@ -8,7 +8,19 @@
 import { AppError, errors } from './app-error';
 import { Hub, HubEvent, broadcast } from './hub';
 import { isValidId, newId, nowMs } from './ids';
-import type { Bot, Channel, ChannelMember, FileInfo, Post, Reaction, Status, Store, TeamMember, User } from './store';
+import type {
+  Bot,
+  Channel,
+  ChannelMember,
+  FileInfo,
+  NewUserFields,
+  Post,
+  Reaction,
+  Status,
+  Store,
+  TeamMember,
+  User,
+} from './store';
 import { channelWire, postWire, reactionWire, userWire } from './wire';
 import { goJson } from './wire-json';
 
@@ -87,19 +99,7 @@ export class FakeApp {
 
   // --- users, bots, statuses ---------------------------------------------
 
-  createUser(
-    fields: {
-      username: string;
-      roles?: string;
-      email?: string;
-      first_name?: string;
-      last_name?: string;
-      nickname?: string;
-      is_bot?: boolean;
-      bot_description?: string;
-    },
-    announce = true,
-  ): { user: User; token: string } {
+  createUser(fields: NewUserFields, announce = true): { user: User; token: string } {
     const username = String(fields.username ?? '').toLowerCase();
     if (!USERNAME.test(username)) throw errors.invalidBodyParam('username');
     if (this.store.userByUsername(username)) {

@@ -227,6 +227,18 @@ export const CHANNEL_NOTIFY_DEFAULTS = {
   push: 'default',
 };
 
+/** What a new user may be given (POST /users, bots, seeds). */
+export type NewUserFields = {
+  username: string;
+  roles?: string;
+  email?: string;
+  first_name?: string;
+  last_name?: string;
+  nickname?: string;
+  is_bot?: boolean;
+  bot_description?: string;
+};
+
 export class Store {
   readonly users = new Map<string, User>();
   readonly bots = new Map<string, Bot>();
@@ -247,16 +259,7 @@ export class Store {
 
   // --- users and sessions -------------------------------------------------
 
-  addUser(fields: {
-    username: string;
-    roles?: string;
-    email?: string;
-    first_name?: string;
-    last_name?: string;
-    nickname?: string;
-    is_bot?: boolean;
-    bot_description?: string;
-  }): User {
+  addUser(fields: NewUserFields): User {
     const t = nowMs();
     const user: User = {
       id: newId(),
