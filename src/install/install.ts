@@ -206,6 +206,13 @@ async function teamsFor(client: ResilientClient4, names: string[] | undefined): 
   return teams;
 }
 
+/** install and uninstall act as a system admin: say plainly when the token is someone else's. */
+async function requireSystemAdmin(client: { getMe(): Promise<{ roles: string; username: string }> }): Promise<void> {
+  const admin = await client.getMe();
+  if (!admin.roles.split(' ').includes('system_admin')) {
+    throw new CliError(`--admin-token belongs to @${admin.username}, who is not a system admin`, 2);
+  }
+}
 export async function runInstall(
   config: BridgeConfig,
   opts: InstallOptions | Record<string, unknown>,
@@ -231,10 +238,7 @@ export async function runInstall(
   const client = adminClient(config, url, adminToken);
   const steps: Step[] = [];
   try {
-    const admin = await client.getMe();
-    if (!admin.roles.split(' ').includes('system_admin')) {
-      throw new CliError(`--admin-token belongs to @${admin.username}, who is not a system admin`, 2);
-    }
+    await requireSystemAdmin(client);
     io.print(`Installing ${manifest.name} into ${url} (slash command → ${publicUrl}/slash)`);
     const bot = await ensureBot(client, manifest, steps);
     await ensureIcon(client, manifest, bot.id, redis, keys, steps);
@@ -332,10 +336,7 @@ export async function runUninstall(
   const client = adminClient(config, url, adminToken);
   const steps: Step[] = [];
   try {
-    const admin = await client.getMe();
-    if (!admin.roles.split(' ').includes('system_admin')) {
-      throw new CliError(`--admin-token belongs to @${admin.username}, who is not a system admin`, 2);
-    }
+    await requireSystemAdmin(client);
     io.print(`Uninstalling ${manifest.name} from ${url}`);
     const record = await redis.hgetall(keys.slashInstall);
     const recorded = new Set<string>(Object.values(safeJson(record.commands)));
