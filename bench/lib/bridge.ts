@@ -23,8 +23,15 @@ export async function startBridge(world: BenchWorld, build: ChildBuild, prefix: 
     ...(process.env.BENCH_BRIDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
   const child = childScript(build, 'bench/bridge/main');
+  // investigations: e.g. BENCH_BRIDGE_ENV="BRIDGE_PARTITIONS=1 LOG_LEVEL=info"
+  const investigate = Object.fromEntries(
+    (process.env.BENCH_BRIDGE_ENV?.split(' ').filter(Boolean) ?? []).map((kv) => [
+      kv.slice(0, kv.indexOf('=')),
+      kv.slice(kv.indexOf('=') + 1),
+    ]),
+  );
   return BenchChild.start<BridgeReady>(child.script, {
-    env: { ...bridgeEnv(world, prefix, opts.env), ...child.env },
+    env: { ...bridgeEnv(world, prefix, { ...opts.env, ...investigate }), ...child.env },
     nodeArgs,
     compiled: child.compiled,
     readyTimeoutMs: 60_000,

@@ -41,27 +41,28 @@ export async function startBridge(
     for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stopping failed'));
   };
   try {
-    const { redis, keys } = services;
-    const queues = new EventQueues({ connection: redis, keys, partitions: config.BRIDGE_PARTITIONS, log });
+    const { redis, queueRedis, keys } = services;
+    const queues = new EventQueues({ connection: queueRedis, keys, partitions: config.BRIDGE_PARTITIONS, log });
     stops.push(() => queues.close());
-    const followups = new SlashFollowups(redis, keys, log);
+    const followups = new SlashFollowups(queueRedis, keys, log);
     stops.push(() => followups.close());
     let url: string | undefined;
 
     if (roles.includes('worker')) {
       const me = await services.mattermost.getMe();
       const workers = await startWorkers({
-        connection: redis,
+        connection: queueRedis,
         keys,
         partitions: config.BRIDGE_PARTITIONS,
         eventLog: services.eventLog,
         normalize: { directory: services.directory, botUserId: me.id, botUsername: me.username, log },
         isStreamed: (id, hint) => services.watches.isStreamed(id, hint),
+        onJobStarted: (partition, jobId) => queues.starts.noteStarted(partition, jobId),
         log,
       });
       stops.push(() => workers.stop());
       const catchup = await startCatchupWorker({
-        connection: redis,
+        connection: queueRedis,
         keys,
         log,
         ...restJobs({
@@ -83,6 +84,7 @@ export async function startBridge(
       const ingest = await startIngest(
         {
           redis,
+          queueRedis,
           keys,
           log,
           client: services.mattermost,

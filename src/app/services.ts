@@ -21,6 +21,12 @@ export interface BridgeServices {
   config: BridgeConfig;
   log: Logger;
   redis: Redis;
+  /**
+   * BullMQ's connection (queues, workers): BullMQ defines its ~60 Lua scripts on the connection it
+   * is given and ioredis copies every defined script onto each new pipeline/multi, so the event
+   * log's and the sessions' pipelines run on `redis`, which has none.
+   */
+  queueRedis: Redis;
   keys: RedisKeys;
   /** Read side for MCP; `append` for the updates slash commands create (command.invoked/answered). */
   eventLog: EventLogReader & EventLogWriter;
@@ -32,13 +38,15 @@ export interface BridgeServices {
   policy: ChannelPolicy;
 }
 
-/** Builds the shared services from config: one Redis connection, the resilient Client4, caches, log, watches. */
+/** Builds the shared services from config: the Redis connections, the resilient Client4, caches, log, watches. */
 export function createBridgeServices(config: BridgeConfig, log: Logger): BridgeServices & { close(): Promise<void> } {
   if (!config.MATTERMOST_URL || !config.MATTERMOST_TOKEN) {
     throw new Error('MATTERMOST_URL and MATTERMOST_TOKEN are required');
   }
   const redis = connectRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (retrying)'));
+  const queueRedis = connectRedis(config.REDIS_URL);
+  queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (queues) connection error (retrying)'));
   const keys = redisKeys(config.BRIDGE_REDIS_PREFIX);
   const mattermost = createMattermostClient({
     url: config.MATTERMOST_URL,
@@ -57,6 +65,7 @@ export function createBridgeServices(config: BridgeConfig, log: Logger): BridgeS
     config,
     log,
     redis,
+    queueRedis,
     keys,
     eventLog,
     watches,
@@ -66,6 +75,7 @@ export function createBridgeServices(config: BridgeConfig, log: Logger): BridgeS
     async close() {
       await eventLog.close();
       redis.disconnect();
+      queueRedis.disconnect();
     },
   };
 }

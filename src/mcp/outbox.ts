@@ -7,7 +7,9 @@
  * A stream that stays blocked longer than `maxBlockedMs` gets the session
  * closed through `onStalled`.
  *
- * Sends are serialized, and `exclusive()` holds them back while a stream is
+ * What is pending goes out together (one event-store round trip and one
+ * socket write for all of it, see event-store.ts and node-adapter.ts); such
+ * sends are serialized, and `exclusive()` holds them back while a stream is
  * (re)attached, so a notification is never stored after a replay has read the
  * event store but before the resumed stream is live.
  */
@@ -98,13 +100,11 @@ export class Outbox {
           return;
         }
         this.blockedSince = undefined;
-        const uri = this.pending.values().next().value as string;
-        this.pending.delete(uri);
-        try {
-          await this.locked(() => this.opts.send(uri));
-        } catch (err) {
-          this.opts.onError(err);
-        }
+        const uris = [...this.pending];
+        this.pending.clear();
+        await this.locked(() =>
+          Promise.all(uris.map((uri) => this.opts.send(uri).catch((err: unknown) => this.opts.onError(err)))),
+        );
       }
     } finally {
       this.draining = false;

@@ -122,7 +122,7 @@ export function createSlashWorker(services: BridgeServices, options: SlashWorker
       if (job.data.kind === 'command') return runCommand(job.data);
       if (job.data.kind === 'ask.post') return askPost(job.data);
     },
-    { connection: services.redis, prefix: services.keys.bullPrefix, concurrency: options.concurrency ?? 4 },
+    { connection: services.queueRedis, prefix: services.keys.bullPrefix, concurrency: options.concurrency ?? 4 },
   );
   worker.on('failed', (job, err) => log.warn({ job: job?.id, err: err.message }, 'slash job failed'));
   worker.on('error', (err) => log.warn({ err: err.message }, 'slash worker error'));

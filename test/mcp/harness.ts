@@ -67,6 +67,7 @@ export function buildServices(
     config,
     log,
     redis,
+    queueRedis: redis,
     keys,
     eventLog: createEventLog(config, redis, keys, log),
     policy: parts.policy ?? ChannelPolicy.fromConfig(config),

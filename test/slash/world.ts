@@ -151,6 +151,7 @@ export class SlashWorld {
       config: w.config,
       log,
       redis: w.redis,
+      queueRedis: w.redis,
       keys,
       eventLog: createEventLog(w.config, w.redis, keys, log),
       watches: new RedisWatchList({ redis: w.redis, keys, directory, policy, teams: w.config.BRIDGE_TEAMS, log }),

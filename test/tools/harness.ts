@@ -114,6 +114,7 @@ export class ToolWorld {
       config,
       log,
       redis,
+      queueRedis: redis,
       keys,
       eventLog: unused('eventLog'),
       watches: unused('watches'),

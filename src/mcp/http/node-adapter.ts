@@ -38,6 +38,11 @@ export async function sendWebResponse(res: ServerResponse, response: Response, o
   res.flushHeaders();
   const reader = response.body.getReader();
   let closed = false;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
   const onClose = () => {
     closed = true;
     reader.cancel().catch(() => undefined);
@@ -47,6 +52,12 @@ export async function sendWebResponse(res: ServerResponse, response: Response, o
     for (;;) {
       const { value, done } = await reader.read();
       if (done || closed) break;
+      // chunks read in the same tick (several notifications at once) leave in one socket write
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
           const settle = () => {

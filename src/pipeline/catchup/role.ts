@@ -7,7 +7,7 @@ import type { EventQueues } from '../queue/producer';
 import { restJobs } from './jobs';
 import { startCatchupWorker, type CatchupWorker } from './scheduler';
 
-export type CatchupServices = Pick<BridgeServices, 'log' | 'redis' | 'keys' | 'watches' | 'mattermost'>;
+export type CatchupServices = Pick<BridgeServices, 'log' | 'redis' | 'queueRedis' | 'keys' | 'watches' | 'mattermost'>;
 
 export function startCatchupWorkerRole(
   services: CatchupServices,
@@ -16,7 +16,7 @@ export function startCatchupWorkerRole(
   botUserId: string,
 ): Promise<CatchupWorker> {
   return startCatchupWorker({
-    connection: services.redis,
+    connection: services.queueRedis,
     keys: services.keys,
     log: services.log,
     ...restJobs({

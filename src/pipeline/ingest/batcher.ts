@@ -7,12 +7,15 @@
  * `pause()` holds events back (while a catch-up enqueues what was missed
  * before them) without blocking `push`.
  *
- * Under load, sends start at most every `minIntervalMs`: an enqueue is quick
- * (~2 ms), so back-to-back sends would carry one or two events each, and every
- * job a partition worker runs costs several BullMQ round trips whatever its
- * size — the queues then fall behind (benchmark: 1.8 events per job at
- * 1,000 posts/s, hundreds of ms in queue). After an idle spell the first send
- * goes out at once, so a lone event is not delayed.
+ * Under load a send waits until `ready` says the jobs of the previous sends
+ * have started (EventQueues.starts), or at most `minIntervalMs` after the
+ * previous send began. An enqueue is quick (~2 ms), so back-to-back sends
+ * would carry one or two events each while every job a partition worker runs
+ * costs several BullMQ round trips whatever its size — the queues then fall
+ * behind (benchmark: 1.8 events per job at 1,000 posts/s, hundreds of ms in
+ * queue). Waiting for the workers instead makes batches grow just as fast as
+ * they fall behind. After an idle spell the first send goes out at once, so a
+ * lone event is not delayed.
  */
 import type { Logger } from '../../logging/logger';
 
@@ -33,8 +36,10 @@ export interface MicroBatcherOptions {
   maxPausedEvents?: number;
   /** First retry delay after a failed send; doubles up to 5 s (default 50 ms). */
   retryBaseMs?: number;
-  /** Least time between the starts of two sends; an earlier send after idle is not held (default 20 ms). */
+  /** Longest hold between the starts of two sends; an earlier send after idle is not held (default 20 ms). */
   minIntervalMs?: number;
+  /** Resolves true once the previous sends' work was taken up (the hold ends early), false after `timeoutMs`. */
+  ready?: (timeoutMs: number) => Promise<boolean>;
 }
 
 interface Segment extends BatchMeta {
@@ -123,11 +128,12 @@ export class MicroBatcher {
     const max = this.options.maxBatch ?? 2000;
     const interval = this.options.minIntervalMs ?? 20;
     while (!this.closed && this.segments.length > 0 && !this.paused) {
-      // busy: let the next batch accumulate until the interval is over (or a batch is full)
+      // busy: let the next batch accumulate until the workers took the last one (or a batch is full)
       const wait = this.lastSendAt + interval - Date.now();
       if (wait > 0 && this.buffered < max) {
-        await new Promise((r) => setTimeout(r, wait));
-        continue;
+        const { ready } = this.options;
+        const taken = ready ? await ready(wait) : await new Promise<false>((r) => setTimeout(() => r(false), wait));
+        if (!taken || this.closed || this.paused) continue;
       }
       this.lastSendAt = Date.now();
       // Take the events out first: pushes during the send go to a later segment.

@@ -32,6 +32,8 @@ import { IngestSocket, type ReconnectOptions } from './websocket';
 export interface IngestDeps {
   /** A connection with `maxRetriesPerRequest: null` (shared; not closed here). */
   redis: Redis;
+  /** BullMQ's connection, for the catch-up schedules created here (services.queueRedis; default `redis`). */
+  queueRedis?: Redis;
   keys: RedisKeys;
   log: Logger;
   /** Client4 of the bot (services.mattermost): catch-up and the WebSocket URL. */
@@ -131,7 +133,7 @@ class Ingest implements RunningIngest {
     this.scheduler =
       deps.scheduler ??
       startCatchupScheduler({
-        connection: deps.redis,
+        connection: deps.queueRedis ?? deps.redis,
         keys: deps.keys,
         pollIntervalMs: opts.pollIntervalMs,
         presenceIntervalMs: opts.presenceIntervalMs,
@@ -141,6 +143,7 @@ class Ingest implements RunningIngest {
       log: deps.log,
       maxBatch: opts.maxBatch,
       minIntervalMs: opts.batchIntervalMs,
+      ready: (timeoutMs) => deps.queues.starts.whenStarted(timeoutMs),
       send: (events, meta) => this.send(events, meta),
     });
     this.election = new LeaderElection({

@@ -7,7 +7,10 @@ import type { BridgeServices } from '../../app/services';
 import type { EventQueues } from '../queue/producer';
 import { ingestOptionsFromConfig, startIngest, type IngestOptions, type RunningIngest } from './ingest';
 
-export type IngestServices = Pick<BridgeServices, 'config' | 'log' | 'redis' | 'keys' | 'watches' | 'mattermost'>;
+export type IngestServices = Pick<
+  BridgeServices,
+  'config' | 'log' | 'redis' | 'queueRedis' | 'keys' | 'watches' | 'mattermost'
+>;
 
 export function startIngestRole(
   services: IngestServices,
@@ -19,6 +22,7 @@ export function startIngestRole(
   return startIngest(
     {
       redis: services.redis,
+      queueRedis: services.queueRedis,
       keys: services.keys,
       log: services.log,
       client: services.mattermost,

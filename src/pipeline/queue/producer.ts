@@ -10,6 +10,7 @@ import { partitionKey, type EventMeta, type EventSource } from '../normalize/fra
 import { eventLabel, eventsEnqueued, eventsReceived, trackQueueDepth, untrackQueueDepth } from '../metrics';
 import { EVENT_JOB, partitionOf, partitionQueueName } from './partitions';
 import type { EventBatchJob } from './job';
+import { JobStarts } from './job-starts';
 
 /** Events per job at most: a catch-up of thousands becomes several jobs, still in order. */
 export const MAX_EVENTS_PER_JOB = 200;
@@ -42,10 +43,13 @@ export function jobOptions(retry: RetryOptions = {}): JobsOptions {
 
 export class EventQueues {
   readonly queues: Queue<EventBatchJob>[];
+  /** Which of the jobs added here have started (fed by this process's workers, see job-starts.ts). */
+  readonly starts: JobStarts;
   private readonly opts: JobsOptions;
 
   constructor(private readonly options: EventQueuesOptions) {
     this.opts = jobOptions(options);
+    this.starts = new JobStarts(options.partitions);
     this.queues = Array.from({ length: options.partitions }, (_, p) => {
       const queue = new Queue<EventBatchJob>(partitionQueueName(p), {
         connection: options.connection,
@@ -88,7 +92,9 @@ export class EventQueues {
           bulk.push({ name: EVENT_JOB, data, opts: this.opts });
         }
         jobs += bulk.length;
-        return this.queues[p].addBulk(bulk);
+        return this.queues[p].addBulk(bulk).then((added) => {
+          for (const job of added) this.starts.noteAdded(p, job.id);
+        });
       }),
     );
     eventsEnqueued.inc({ source }, events.length);

@@ -44,6 +44,8 @@ export interface WorkerOptions extends RetryOptions {
    * partition until the lock expires and the stalled check (every half of it) requeues the job.
    */
   lockDurationMs?: number;
+  /** Told when a job starts (the ingest of this process batches by it: EventQueues.starts). */
+  onJobStarted?: (partition: number, jobId: string | undefined) => void;
 }
 
 export interface JobOutcome {
@@ -77,6 +79,7 @@ export function makeProcessor(options: WorkerOptions, partition = -1) {
     const problem = invalidJob(job.data);
     if (problem) throw new Error(`invalid event batch job ${job.id}: ${problem}`);
     const { events, receivedAt, connectionId, source } = job.data;
+
     const meta = { receivedAt, connectionId };
     const results = await Promise.all(events.map((raw) => normalizeEvent(raw, meta, options.normalize)));
     const updates: NewUpdate[] = [];
@@ -145,6 +148,7 @@ export async function startWorkers(options: WorkerOptions): Promise<PipelineWork
         ? { lockDuration: options.lockDurationMs, stalledInterval: Math.max(500, options.lockDurationMs / 2) }
         : {}),
     });
+    if (options.onJobStarted) worker.on('active', (job) => options.onJobStarted!(p, job.id));
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
       jobsFailed.inc({ partition: String(p), final: final ? '1' : '0' });

@@ -107,6 +107,52 @@ describe('MicroBatcher', () => {
     expect(sends.length).toBeLessThan(10);
     batcher.close();
   });
+
+  test('busy with a `ready` signal: a send goes out as soon as the previous one was taken up, not after the interval', async () => {
+    const sends: { events: number[]; at: number }[] = [];
+    let taken: (() => void) | undefined;
+    const readyCalls: number[] = [];
+    const batcher = new MicroBatcher({
+      log: silent,
+      minIntervalMs: 10_000, // would hold the second send for 10 s without the signal
+      ready: (timeoutMs) => {
+        readyCalls.push(timeoutMs);
+        return new Promise<boolean>((resolve) => (taken = () => resolve(true)));
+      },
+      send: async (events) => void sends.push({ events: [...(events as number[])], at: Date.now() }),
+    });
+    const t0 = Date.now();
+    batcher.push(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sends.map((s) => s.events)).toEqual([[0]]); // idle: at once
+    for (let i = 1; i <= 5; i++) batcher.push(i); // held: the first send's work was not taken up yet
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sends).toHaveLength(1);
+    expect(readyCalls.length).toBeGreaterThan(0);
+    expect(readyCalls[0]).toBeLessThanOrEqual(10_000);
+    taken!();
+    await batcher.drain();
+    expect(sends.map((s) => s.events)).toEqual([[0], [1, 2, 3, 4, 5]]); // the held events went out together
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    batcher.close();
+  });
+
+  test('busy with a `ready` signal that times out: the interval still bounds the hold', async () => {
+    const sends: number[][] = [];
+    const batcher = new MicroBatcher({
+      log: silent,
+      minIntervalMs: 30,
+      ready: (timeoutMs) => new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs)),
+      send: async (events) => void sends.push([...(events as number[])]),
+    });
+    batcher.push(0);
+    await new Promise((r) => setImmediate(r));
+    batcher.push(1);
+    batcher.push(2);
+    await batcher.drain();
+    expect(sends).toEqual([[0], [1, 2]]);
+    batcher.close();
+  });
 });
 
 describe('postOffsetsOf', () => {
