@@ -24,6 +24,7 @@ import { bridgeThroughput, baselineThroughput, type ThroughputResult } from './s
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { toolOverhead, type ToolOverheadResult } from './scenarios/tools';
 import { simulatePolling, type PollingResult } from './scenarios/polling';
+import { CONFIG_KEYS } from '../src/config/schema';
 
 export const SCENARIOS = ['latency', 'throughput', 'fanout', 'tools', 'polling'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -68,8 +69,10 @@ export const PROFILES: Record<Profile['name'], Profile> = {
   },
 };
 
-/** The bridge's partitions (BRIDGE_PARTITIONS default); the baseline drains with as many workers. */
-export const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 8);
+/** The bridge's partitions: BRIDGE_PARTITIONS's default unless BENCH_PARTITIONS says otherwise. */
+export const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? CONFIG_KEYS.BRIDGE_PARTITIONS.doc.default);
+/** Concurrent no-op workers of the bare-BullMQ drain (its best on this machine, whatever the bridge's partitions). */
+export const BASELINE_DRAIN_CONCURRENCY = 8;
 
 export interface BenchResults {
   date: string;
@@ -122,7 +125,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       partitions: PARTITIONS,
       benchChannels: world.channels.length,
       baselineLatencyConcurrency: 1,
-      baselineDrainConcurrency: PARTITIONS,
+      baselineDrainConcurrency: BASELINE_DRAIN_CONCURRENCY,
       children: opts.tsx ? 'TypeScript through tsx' : 'compiled JavaScript (tsc)',
       BRIDGE_RATE_LIMIT: 1_000_000,
       BRIDGE_MM_RATE: 100_000,
@@ -236,7 +239,7 @@ async function throughputScenario(
   log(`  ${bridge.perSecond} events/s`);
   const baseline = await startBaseline(world, build, world.newPrefix('base-drain'), {
     connection: world.connect(),
-    concurrency: PARTITIONS,
+    concurrency: BASELINE_DRAIN_CONCURRENCY,
   });
   cleanups.push(() => baseline.close());
   log(`throughput: bare BullMQ addBulk drain of ${p.burst} no-op jobs…`);

@@ -224,11 +224,12 @@ export const CONFIG_KEYS = {
     doc: { example: 'info', description: 'Log level of the JSON logs (stderr).', default: 'info' },
   },
   BRIDGE_PARTITIONS: {
-    schema: int(1, 256).default('8'),
+    schema: int(1, 256).default('1'),
     doc: {
       example: '8',
-      description: 'Number of event queues; one channel always maps to the same one, keeping its order.',
-      default: '8',
+      description:
+        'Number of event queues; one channel always maps to the same one, keeping its order. Each is worked one job at a time: raise it (the same value in every process) when several worker processes share the load; one process does best with 1.',
+      default: '1',
     },
   },
   BRIDGE_WEBSOCKET: {
