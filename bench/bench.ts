@@ -151,7 +151,9 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         toolSamples = r.mcpSamples;
         const { mcpSamples: _drop, ...kept } = r;
         if (want('tools')) results.tools = kept;
-        log(`  overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms`);
+        log(
+          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms: overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms`,
+        );
       }
       if (want('latency'))
         results.latency = await latencyScenario(world, build, bridge, prefix, p, opts.cpuProfDir, log, cleanups);

@@ -25,7 +25,9 @@
  * later read sees it. A response that is the first event of its stream is not
  * stored either: the client held no event id before it (no priming: protocol
  * before 2025-11-25), so nothing could resume to it. Both streams are bounded (MAXLEN) and expire with the session's
- * idle timeout.
+ * idle timeout: at least `ttlMs` after their last event. The expiry is set to 1¼ × `ttlMs` and renewed by
+ * the first event after a quarter of it passed, not by every event (the fan-out benchmark's most frequent
+ * command was that PEXPIRE).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -41,7 +43,7 @@ export type EventStoreLimits = {
   maxStandalone: number;
   /** Events kept for request streams (responses and request-scoped notifications). */
   maxRequest: number;
-  /** Both streams expire this long after the last event. */
+  /** Both streams expire at least this long (at most 1¼ × this) after the last event. */
   ttlMs: number;
 };
 
@@ -85,7 +87,7 @@ function isResponse(message: JSONRPCMessage): boolean {
 type PendingAdd = {
   key: string;
   max: number;
-  ttlMs: number;
+  ttlMs: number | undefined;
   fields: string[];
   resolve: (id: string) => void;
   reject: (err: unknown) => void;
@@ -93,13 +95,20 @@ type PendingAdd = {
 const pendingAdds = new Map<Redis, PendingAdd[]>();
 
 /**
- * XADD + PEXPIRE of one event, sent with every other event stored in the same
- * event-loop turn (any session) as one pipeline: an update fanned out to 1,000
- * sessions is one write to Redis instead of 1,000 MULTIs, which the fan-out
- * benchmark showed to be the bridge's main cost per notification. Commands run
- * in call order, so each stream keeps its order; the two need not be atomic.
+ * XADD (+ PEXPIRE when `ttlMs` is given) of one event, sent with every other
+ * event stored in the same event-loop turn (any session) as one pipeline: an
+ * update fanned out to 1,000 sessions is one write to Redis instead of 1,000
+ * MULTIs, which the fan-out benchmark showed to be the bridge's main cost per
+ * notification. Commands run in call order, so each stream keeps its order;
+ * the two need not be atomic.
  */
-function batchedXadd(redis: Redis, key: string, max: number, ttlMs: number, fields: string[]): Promise<string> {
+function batchedXadd(
+  redis: Redis,
+  key: string,
+  max: number,
+  ttlMs: number | undefined,
+  fields: string[],
+): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let batch = pendingAdds.get(redis);
     if (!batch) {
@@ -116,13 +125,21 @@ function flushAdds(redis: Redis): void {
   pendingAdds.delete(redis);
   if (!batch?.length) return;
   const pipe = redis.pipeline();
+  const replyAt: number[] = [];
+  let n = 0;
   for (const a of batch) {
-    pipe.xadd(a.key, 'MAXLEN', '~', String(a.max), '*', ...a.fields).pexpire(a.key, a.ttlMs);
+    replyAt.push(n);
+    pipe.xadd(a.key, 'MAXLEN', '~', String(a.max), '*', ...a.fields);
+    n++;
+    if (a.ttlMs !== undefined) {
+      pipe.pexpire(a.key, a.ttlMs);
+      n++;
+    }
   }
   pipe.exec().then(
     (results) => {
       batch.forEach((a, i) => {
-        const [err, id] = results?.[2 * i] ?? [new Error('no reply'), null];
+        const [err, id] = results?.[replyAt[i]] ?? [new Error('no reply'), null];
         if (err || typeof id !== 'string') a.reject(err ?? new Error('XADD returned no id'));
         else a.resolve(id);
       });
@@ -143,6 +160,8 @@ export class RedisEventStore implements EventStore {
   private held: { streamId: string; n: number; message: JSONRPCMessage }[] = [];
   private readonly responseStreams = new Map<string | number, string>();
   private holdTimer?: NodeJS.Timeout;
+  /** When this store last set each stream's expiry. */
+  private readonly expirySetAt = { g: -Infinity, r: -Infinity };
   /** How long request-stream events wait for `delivered` before they are written. */
   holdMs = REQUEST_HOLD_MS;
 
@@ -157,6 +176,15 @@ export class RedisEventStore implements EventStore {
     this.tag = createHash('sha256').update(sessionId).digest('hex').slice(0, 12);
   }
 
+  /** The expiry to set with this event, or undefined when the one set recently still covers it. */
+  private expiryFor(kind: 'g' | 'r'): number | undefined {
+    const now = Date.now();
+    const quarter = this.limits.ttlMs / 4;
+    if (now - this.expirySetAt[kind] < quarter) return undefined;
+    this.expirySetAt[kind] = now;
+    return this.limits.ttlMs + quarter;
+  }
+
   private keyOf(kind: 'g' | 'r'): string {
     return kind === 'g' ? this.keys.mcpEvents(this.sessionId) : this.keys.mcpRequestEvents(this.sessionId);
   }
@@ -166,7 +194,7 @@ export class RedisEventStore implements EventStore {
     if (streamId !== STANDALONE_STREAM_ID) return this.storeRequestEvent(streamId, message);
     const max = this.limits.maxStandalone;
     const fields = ['s', streamId, 'm', JSON.stringify(message)];
-    const id = await batchedXadd(this.redis, this.keyOf('g'), max, this.limits.ttlMs, fields);
+    const id = await batchedXadd(this.redis, this.keyOf('g'), max, this.expiryFor('g'), fields);
     return `g${id}`;
   }
 
@@ -213,7 +241,7 @@ export class RedisEventStore implements EventStore {
     this.responseStreams.clear();
     for (const h of held) {
       const fields = ['s', h.streamId, 'n', String(h.n), 'm', JSON.stringify(h.message)];
-      batchedXadd(this.redis, this.keyOf('r'), this.limits.maxRequest, this.limits.ttlMs, fields).catch(
+      batchedXadd(this.redis, this.keyOf('r'), this.limits.maxRequest, this.expiryFor('r'), fields).catch(
         this.onWriteError,
       );
     }

@@ -132,9 +132,34 @@ describe('RedisEventStore', () => {
     for (let i = 0; i < 500; i++) await store.storeEvent(STANDALONE_STREAM_ID, note(i));
     expect(await redis.xlen(keys.mcpEvents('s6'))).toBeLessThan(200);
     const ttl = await redis.pttl(keys.mcpEvents('s6'));
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(ttl).toBeGreaterThan(60_000 - 5_000); // at least the idle timeout after the last event
+    expect(ttl).toBeLessThanOrEqual(75_000); // at most 1¼ × it
     await store.clear();
     expect(await redis.exists(keys.mcpEvents('s6'))).toBe(0);
+  });
+
+  it('renews the expiry once a quarter of it passed, not with every event', async () => {
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const store = new RedisEventStore(redis, keys, 's7', { maxStandalone: 10, maxRequest: 10, ttlMs: 60_000 });
+      await store.storeEvent(STANDALONE_STREAM_ID, note(1));
+      expect(await redis.pttl(keys.mcpEvents('s7'))).toBeGreaterThan(60_000);
+      await redis.persist(keys.mcpEvents('s7'));
+      now += 14_000; // within a quarter: the expiry set with the first event still covers this one
+      await store.storeEvent(STANDALONE_STREAM_ID, note(2));
+      expect(await redis.pttl(keys.mcpEvents('s7'))).toBe(-1);
+      now += 2_000; // past a quarter: renewed
+      await store.storeEvent(STANDALONE_STREAM_ID, note(3));
+      expect(await redis.pttl(keys.mcpEvents('s7'))).toBeGreaterThan(60_000);
+      // another store of the same session (another instance) sets it with its first event
+      await redis.persist(keys.mcpEvents('s7'));
+      const other = new RedisEventStore(redis, keys, 's7', { maxStandalone: 10, maxRequest: 10, ttlMs: 60_000 });
+      await other.storeEvent(STANDALONE_STREAM_ID, note(4));
+      expect(await redis.pttl(keys.mcpEvents('s7'))).toBeGreaterThan(60_000);
+      await store.clear();
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
