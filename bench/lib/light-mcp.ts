@@ -16,6 +16,8 @@ export class LightMcpSession {
   private readonly abort = new AbortController();
   /** nowMs() of each notifications/resources/updated, by URI. */
   readonly notes = new Map<string, number[]>();
+  /** The SSE event id of each of those notifications, in arrival order. */
+  readonly ids: string[] = [];
   /** Resolves once the GET stream answered 200. */
   streamOpen!: Promise<void>;
 
@@ -116,6 +118,7 @@ export class LightMcpSession {
   }
 
   private onEvent(event: string, at: number): void {
+    const id = /^id: (.*)$/m.exec(event)?.[1];
     for (const line of event.split('\n')) {
       if (!line.startsWith('data:')) continue;
       const data = line.slice(5).trim();
@@ -125,6 +128,7 @@ export class LightMcpSession {
       let list = this.notes.get(msg.params.uri);
       if (!list) this.notes.set(msg.params.uri, (list = []));
       list.push(at);
+      if (id !== undefined) this.ids.push(id);
     }
   }
 

@@ -28,6 +28,7 @@ import { registry } from '../metrics/registry';
 import type { SessionInfo } from '../tools/context';
 import { parseUri } from '../updates/uris';
 import type { Identity } from './auth';
+import { DirectSse } from './http/direct-sse';
 import { RedisEventStore, STANDALONE_STREAM_ID } from './event-store';
 import type { FanOut, Subscriber } from './fanout';
 import { JSON_ANSWER_WAIT_MS, sendPostResponse, sendWebResponse, toWebRequest } from './http/node-adapter';
@@ -75,6 +76,8 @@ export class McpSession implements Subscriber {
   activeRequests = 0;
   /** The response carrying the standalone GET stream, while one is open. */
   standalone?: ServerResponse;
+  /** Writes the standalone stream's events straight to `standalone` when nothing is queued (direct-sse.ts). */
+  readonly direct: DirectSse;
   server!: McpServer;
   outbox!: Outbox;
   /** When its Redis state was last refreshed, and the trailing refresh pending (see `refresh`). */
@@ -89,7 +92,9 @@ export class McpSession implements Subscriber {
     readonly info: SessionInfo,
     readonly transport: WebStandardStreamableHTTPServerTransport,
     readonly store: RedisEventStore,
-  ) {}
+  ) {
+    this.direct = new DirectSse(transport);
+  }
 
   get policy() {
     return this.identity.policy;
@@ -242,6 +247,7 @@ export class SessionManager {
       session.activeRequests--;
       session.touch();
       if (session.standalone === res) session.standalone = undefined;
+      session.direct.detach(res);
       this.refresh(session);
     }
   }
@@ -266,11 +272,12 @@ export class SessionManager {
       const r = await session.transport.handleRequest(web);
       if (r.ok && standalone) {
         session.standalone = res;
+        session.direct.attach(res);
         if (primingId) prefix = `id: ${primingId}\ndata: \n\n`;
       }
       return r;
     });
-    await sendWebResponse(res, response, { prefix });
+    await sendWebResponse(res, response, { prefix, onIdle: (idle) => session.direct.pumpIdle(res, idle) });
   }
 
   private newSession(id: string, identity: Identity): McpSession {

@@ -23,6 +23,8 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
 export type PumpOptions = {
   /** Written before the body (e.g. a priming SSE event). */
   prefix?: string;
+  /** Told right before the pump waits for the next chunk (true) and when it got one (false): DirectSse. */
+  onIdle?: (idle: boolean) => void;
 };
 
 /** Writes a web Response to a Node response, honouring backpressure; resolves when done. */
@@ -50,7 +52,9 @@ export async function sendWebResponse(res: ServerResponse, response: Response, o
   res.once('close', onClose);
   try {
     for (;;) {
+      opts.onIdle?.(true);
       const { value, done } = await reader.read();
+      opts.onIdle?.(false);
       if (done || closed) break;
       // chunks read in the same tick (several notifications at once) leave in one socket write
       if (!corked) {

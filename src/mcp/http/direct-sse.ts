@@ -1,0 +1,93 @@
+/**
+ * Standalone-stream (GET) events written straight to the socket.
+ *
+ * The SDK's transport writes every SSE event into a web ReadableStream
+ * (`writeSSEEvent`: TextEncoder, enqueue) that `sendWebResponse` reads back
+ * and writes to the Node response: per notification a Uint8Array, a read
+ * promise and a few microtasks. With 1,000 subscribed sessions that path was
+ * a tenth of the bridge's CPU plus its garbage (docs/benchmarks.md, fan-out).
+ *
+ * `DirectSse` replaces `writeSSEEvent` on one transport: an event for the
+ * stream being pumped into the attached response is written to that response
+ * directly — byte for byte what the SDK would have enqueued — but only while
+ * the pump is idle, i.e. everything enqueued before was already written. Any
+ * event that goes the SDK's way (another stream, a replay into a new stream,
+ * the pump still busy) clears `idle` until the pump caught up, so the order
+ * of events on the wire is the order they were written. When the SDK's
+ * internals are not what this expects, every event takes the SDK's way.
+ */
+import type { ServerResponse } from 'node:http';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { STANDALONE_STREAM_ID } from '../event-store';
+
+type WriteSse = (controller: unknown, encoder: unknown, message: JSONRPCMessage, eventId?: string) => boolean;
+type Internals = {
+  writeSSEEvent?: WriteSse;
+  _streamMapping?: Map<string, { controller?: unknown }>;
+};
+
+export class DirectSse {
+  private res?: ServerResponse;
+  private controller?: unknown;
+  private idle = false;
+  private corked = false;
+  /** Events written directly (for tests and stats). */
+  written = 0;
+
+  constructor(private readonly transport: WebStandardStreamableHTTPServerTransport) {
+    const t = transport as unknown as Internals;
+    const sdkWrite = t.writeSSEEvent;
+    if (typeof sdkWrite !== 'function' || !(t._streamMapping instanceof Map)) return;
+    t.writeSSEEvent = (controller, encoder, message, eventId) => {
+      if (controller === this.controller && this.idle && this.res && this.write(this.res, message, eventId)) {
+        return true;
+      }
+      if (controller === this.controller) this.idle = false; // queued: what follows waits behind it
+      return sdkWrite.call(transport, controller, encoder, message, eventId);
+    };
+  }
+
+  /** `res` now carries the standalone stream the transport just opened. */
+  attach(res: ServerResponse): void {
+    const t = this.transport as unknown as Internals;
+    this.res = res;
+    this.controller = t._streamMapping?.get(STANDALONE_STREAM_ID)?.controller;
+    this.idle = false;
+  }
+
+  detach(res: ServerResponse): void {
+    if (this.res !== res) return;
+    this.res = undefined;
+    this.controller = undefined;
+    this.idle = false;
+  }
+
+  /**
+   * The pump of `res` is about to wait for a chunk (true) or got one (false). Idle only when the
+   * stream's queue is empty too: then nothing written before can still be on its way to the socket.
+   * The SDK's stream has the default high-water mark of one chunk, so an empty queue is a desired
+   * size of 1 (test/mcp/direct-sse.test.ts checks that on the SDK in use).
+   */
+  pumpIdle(res: ServerResponse, idle: boolean): void {
+    if (this.res !== res) return;
+    const size = (this.controller as { desiredSize?: number | null } | undefined)?.desiredSize;
+    this.idle = idle && typeof size === 'number' && size >= 1;
+  }
+
+  private write(res: ServerResponse, message: JSONRPCMessage, eventId?: string): boolean {
+    if (res.writableEnded || res.destroyed) return false;
+    // events written in the same tick leave in one socket write
+    if (!this.corked) {
+      this.corked = true;
+      res.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        res.uncork();
+      });
+    }
+    res.write(`event: message\n${eventId ? `id: ${eventId}\n` : ''}data: ${JSON.stringify(message)}\n\n`);
+    this.written++;
+    return true;
+  }
+}
