@@ -5,6 +5,7 @@
  * capabilities declared before connect).
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import {
   ErrorCode,
   McpError,
@@ -37,6 +38,13 @@ export type BuildServerOptions = {
   subscriptions: SubscriptionHooks;
 };
 
+/**
+ * One JSON Schema validator for every session: without it each McpServer builds its own Ajv
+ * instance (about 19 KB kept and 0.5 ms of CPU per session). It compiles only schemas it is
+ * given (elicitation forms) and caches them, so sharing changes no answer.
+ */
+let sharedValidator: AjvJsonSchemaValidator | undefined;
+
 export function buildMcpServer(opts: BuildServerOptions): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: 'Mattermost MCP bridge', version },
@@ -48,6 +56,7 @@ export function buildMcpServer(opts: BuildServerOptions): McpServer {
         logging: {},
       },
       instructions: INSTRUCTIONS,
+      jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
     },
   );
   registerTools(server, opts.tools, {

@@ -44,6 +44,18 @@ describe('MCP session lifetime', () => {
     redis.disconnect();
   });
 
+  it('sessions share one JSON Schema validator (an Ajv instance each cost ~19 KB and 0.5 ms)', async () => {
+    const a = await connectClient(mcp.url, READ_KEY);
+    const b = await connectClient(mcp.url, READ_KEY);
+    const validatorOf = (sid: string) =>
+      (mcp.sessions.get(sid)!.server.server as unknown as { _jsonSchemaValidator: unknown })._jsonSchemaValidator;
+    const va = validatorOf(a.transport.sessionId!);
+    expect(va).toBeDefined();
+    expect(validatorOf(b.transport.sessionId!)).toBe(va);
+    await a.client.close();
+    await b.client.close();
+  });
+
   it('ends an idle session and releases its subscriptions and Redis state', async () => {
     const { client, transport } = await connectClient(mcp.url, READ_KEY);
     await client.subscribeResource({ uri: 'mattermost://events' });
