@@ -245,8 +245,8 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
     }
   }
 
-  async *tail(signal: AbortSignal): AsyncGenerator<UpdateRecord> {
-    let cursor = await this.head();
+  async *tail(signal: AbortSignal, after?: string): AsyncGenerator<UpdateRecord> {
+    let cursor = after === undefined ? await this.head() : normalizeCursor(after);
     while (!signal.aborted) {
       if (!(await this.watcher.waitBeyond(cursor, Infinity, signal))) return;
       while (!signal.aborted) {

@@ -58,8 +58,11 @@ export interface EventLogReader {
   waitFor(options: WaitOptions): Promise<ReadResult>;
   /** Cursor of the newest entry of a stream (default: the firehose), or `0-0` when empty. */
   head(stream?: string): Promise<string>;
-  /** Every new update appended after the call, in log order, until the signal aborts (one per process for fan-out). */
-  tail(signal: AbortSignal): AsyncIterable<UpdateRecord>;
+  /**
+   * Every update appended after `after` (default: the newest entry at the call), in log order, until
+   * the signal aborts (one per process for fan-out; a restarted reader passes the last cursor it saw).
+   */
+  tail(signal: AbortSignal, after?: string): AsyncIterable<UpdateRecord>;
 }
 
 /** What `append` did with one update: its cursor, and whether it was already in the log. */

@@ -50,6 +50,8 @@ export class FanOut {
   private statsTimer?: NodeJS.Timeout;
   private loop?: Promise<void>;
   private count = 0;
+  /** The last update dispatched: a restarted reader loop goes on from it, so an outage skips nothing. */
+  private lastCursor?: string;
 
   constructor(
     private readonly services: BridgeServices,
@@ -156,8 +158,9 @@ export class FanOut {
     let backoff = 100;
     while (!this.abort.signal.aborted) {
       try {
-        for await (const update of this.services.eventLog.tail(this.abort.signal)) {
+        for await (const update of this.services.eventLog.tail(this.abort.signal, this.lastCursor)) {
           backoff = 100;
+          this.lastCursor = update.cursor;
           try {
             this.dispatch(update);
           } catch (err) {

@@ -338,4 +338,24 @@ describe('RedisEventLog', () => {
     await consuming;
     expect(got).toEqual(updates.map((u) => u.eventId));
   });
+
+  test('tail after a cursor yields from there on, what was appended before the call included', async () => {
+    const { log } = makeLog();
+    const [first] = await log.append([post(CH_A)]);
+    const missed = [post(CH_A), post(CH_B), post(CH_A)];
+    await log.append(missed);
+    const controller = new AbortController();
+    const got: string[] = [];
+    const later = post(CH_B);
+    const consuming = (async () => {
+      for await (const u of log.tail(controller.signal, first.cursor)) {
+        got.push(u.eventId);
+        if (got.length === 4) controller.abort();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    await log.append([later]);
+    await consuming;
+    expect(got).toEqual([...missed, later].map((u) => u.eventId));
+  });
 });
