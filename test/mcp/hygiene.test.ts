@@ -5,6 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import type { Redis } from 'ioredis';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
+import { MCP_MAX_BODY_BYTES } from '../../src/mcp/http/app';
 import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
 import { ADMIN_KEY, READ_KEY, WRITE_KEY, buildServices, connectClient, testConfig, type TestServices } from './harness';
 
@@ -158,7 +159,7 @@ describe('/mcp hygiene', () => {
 
   it('answers an oversized body with 413 and creates nothing', async () => {
     const before = await sessionsInRedis();
-    const big = JSON.stringify({ ...INIT, params: { ...INIT.params, pad: 'x'.repeat(5 * 1024 * 1024) } });
+    const big = JSON.stringify({ ...INIT, params: { ...INIT.params, pad: 'x'.repeat(MCP_MAX_BODY_BYTES) } });
     const r = await raw(mcp.url, { headers: { authorization: `Bearer ${READ_KEY}` }, body: big });
     expect(r.status).toBe(413);
     expect(JSON.parse(r.body).error.message).toMatch(/larger than/);

@@ -12,12 +12,17 @@ import type { Logger } from '../../logging/logger';
 import { ApiKeyAuthenticator, hasScope, type Identity } from '../auth';
 import type { SessionManager } from '../sessions';
 import type { AnyTool } from '../tools';
+import { UPLOAD_MAX_CONTENT_CHARS } from '../../tools/toolsets/files';
 import { forbidden, hostOriginGuard, hostPolicy } from './guards';
 import { KeyRateLimiter } from './rate-limit';
 import { mountOpsRoutes, type ReadinessCheck } from './ops';
 
-/** Largest /mcp request body (the SDK transport's own default). */
-export const MCP_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest /mcp request body: upload_file's largest argument (a file of FILE_MAX_BYTES in base64,
+ * about 7 MB) plus 1 MiB for the JSON-RPC envelope and escaping. It was the SDK's 4 MiB, which
+ * refused uploads above about 3 MB although the tool promises 5 MiB.
+ */
+export const MCP_MAX_BODY_BYTES = UPLOAD_MAX_CONTENT_CHARS + 1024 * 1024;
 
 export type { ComponentStatus, ReadinessCheck } from './ops';
 

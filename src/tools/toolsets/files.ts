@@ -213,6 +213,8 @@ function decodeBase64(s: string): Buffer | undefined {
 }
 
 const B64_MAX_CHARS = Math.ceil(FILE_MAX_BYTES / 3) * 4 + 1024;
+/** Longest `content` argument of upload_file (base64 of FILE_MAX_BYTES): the /mcp body cap leaves room for it. */
+export const UPLOAD_MAX_CONTENT_CHARS = B64_MAX_CHARS;
 
 export const uploadFile = mmTool({
   name: 'upload_file',
