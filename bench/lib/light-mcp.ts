@@ -8,6 +8,7 @@
  * than the bridge; each real agent runs its SDK in its own process.
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { request as httpRequest } from 'node:http';
 import { nowMs } from './clock';
 
 export class LightMcpSession {
@@ -88,33 +89,40 @@ export class LightMcpSession {
     return this.request('resources/subscribe', { uri });
   }
 
-  /** Opens the GET stream; resolves when it is open, then reads it in the background. */
-  private async listen(): Promise<void> {
-    const res = await fetch(this.url, {
-      method: 'GET',
-      headers: this.headers({ accept: 'text/event-stream' }),
-      signal: this.abort.signal,
-    });
-    if (!res.ok || !res.body) throw new Error(`GET stream: HTTP ${res.status}`);
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    void (async () => {
-      let buf = '';
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          const at = nowMs();
-          buf += value;
-          let end: number;
-          while ((end = buf.indexOf('\n\n')) >= 0) {
-            this.onEvent(buf.slice(0, end), at);
-            buf = buf.slice(end + 2);
+  /**
+   * Opens the GET stream; resolves when it is open, then reads it in the background. node:http rather
+   * than fetch: undici's web streams plus a TextDecoderStream cost this process about as much CPU per
+   * notification as the bridge spends sending it, and the 1,000 clients share the machine with it.
+   */
+  private listen(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        this.url,
+        { method: 'GET', headers: this.headers({ accept: 'text/event-stream' }), signal: this.abort.signal },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            reject(new Error(`GET stream: HTTP ${res.statusCode}`));
+            return;
           }
-        }
-      } catch {
-        // aborted on close
-      }
-    })();
+          resolve();
+          res.setEncoding('utf8');
+          let buf = '';
+          res.on('data', (chunk: string) => {
+            const at = nowMs();
+            buf += chunk;
+            let end: number;
+            while ((end = buf.indexOf('\n\n')) >= 0) {
+              this.onEvent(buf.slice(0, end), at);
+              buf = buf.slice(end + 2);
+            }
+          });
+          res.on('error', () => undefined); // aborted on close
+        },
+      );
+      req.on('error', (err) => (this.abort.signal.aborted ? resolve() : reject(err)));
+      req.end();
+    });
   }
 
   private onEvent(event: string, at: number): void {
