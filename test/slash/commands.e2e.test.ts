@@ -114,6 +114,22 @@ describe('/mcp through the fake Mattermost', () => {
     expect(await w.services.watches.list()).toEqual([]);
   });
 
+  it('a channel admin (not a system admin) may watch and unwatch their channel; a plain member may not', async () => {
+    // The creator of a private channel is its admin (scheme_admin), as Mattermost reports it over REST.
+    w.fake.seed({ channels: [{ name: 'alice-room', type: 'P', members: ['alice', 'mcp-bridge', 'bob'] }] });
+    expect(await w.answer('bob', 'alice-room', 'watch')).toMatch(
+      /^Only system admins and channel admins of ~alice-room/,
+    );
+    expect(await w.services.watches.list()).toEqual([]);
+    expect(await w.answer('alice', 'alice-room', 'watch')).toMatch(/^The agents now watch ~alice-room\./);
+    expect((await w.services.watches.list()).map((x) => x.channelName)).toEqual(['alice-room']);
+    expect(await w.answer('bob', 'alice-room', 'unwatch')).toMatch(/^Only system admins/);
+    // admin of alice-room only: town-square is not theirs to change
+    expect(await w.answer('alice', 'town-square', 'watch')).toMatch(/^Only system admins and channel admins/);
+    expect(await w.answer('alice', 'alice-room', 'unwatch')).toMatch(/^The agents no longer watch ~alice-room\./);
+    expect(await w.services.watches.list()).toEqual([]);
+  });
+
   it('watch of a private channel the bot cannot see says how to fix it', async () => {
     const text = await w.answer('admin', 'town-square', 'watch ~dev');
     expect(text).toMatch(/^I cannot see ~dev: .*private and @mcp-bridge is not a member.*\/invite @mcp-bridge/);
