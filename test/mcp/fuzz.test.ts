@@ -7,8 +7,8 @@ import type { Redis } from 'ioredis';
 import { RedisEventStore } from '../../src/mcp/event-store';
 import { hostAllowed, hostPolicy, originAllowed } from '../../src/mcp/http/guards';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
-import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
-import { READ_KEY, buildServices, connectClient, testConfig, type TestServices } from './harness';
+import { connectRedis, testPrefix } from '../helpers/redis';
+import { READ_KEY, buildServices, stopMcpTest, connectClient, testConfig, type TestServices } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -24,13 +24,7 @@ describe('MCP boundaries under generated input', () => {
     mcp = await startMcpHttp(services);
   });
 
-  afterAll(async () => {
-    await mcp.stop();
-    await services.eventLog.close();
-    await cleanupPrefix(redis, prefix);
-    services.redis.disconnect();
-    redis.disconnect();
-  });
+  afterAll(() => stopMcpTest({ mcp, services, redis, prefix }));
 
   it('answers any body with a JSON-RPC error or result, never a crash', async () => {
     const body = fc.oneof(

@@ -184,13 +184,22 @@ export async function startMcpWithFake(prefix: string): Promise<McpWithFake> {
     fake,
     services,
     mcp,
-    async stop() {
-      await mcp.stop();
-      await services.eventLog.close();
-      await fake.stop();
-      await cleanupPrefix(redis, prefix);
-      services.redis.disconnect();
-      redis.disconnect();
-    },
+    stop: () => stopMcpTest({ mcp, services, redis, prefix, fake }),
   };
+}
+
+/** Undoes a test's MCP server on `buildServices`: stops it (and the fake), deletes the prefix's keys, disconnects. */
+export async function stopMcpTest(t: {
+  mcp: McpHttpHandle;
+  services: TestServices;
+  redis: Redis;
+  prefix: string;
+  fake?: FakeMattermost;
+}): Promise<void> {
+  await t.mcp.stop();
+  await t.services.eventLog.close();
+  await t.fake?.stop();
+  await cleanupPrefix(t.redis, t.prefix);
+  t.services.redis.disconnect();
+  t.redis.disconnect();
 }

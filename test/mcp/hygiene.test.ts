@@ -7,7 +7,16 @@ import type { Redis } from 'ioredis';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
 import { MCP_MAX_BODY_BYTES } from '../../src/mcp/http/app';
 import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
-import { ADMIN_KEY, READ_KEY, WRITE_KEY, buildServices, connectClient, testConfig, type TestServices } from './harness';
+import {
+  ADMIN_KEY,
+  READ_KEY,
+  WRITE_KEY,
+  buildServices,
+  stopMcpTest,
+  connectClient,
+  testConfig,
+  type TestServices,
+} from './harness';
 
 type Raw = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
 
@@ -60,13 +69,7 @@ describe('/mcp hygiene', () => {
     mcp = await startMcpHttp(services);
   });
 
-  afterAll(async () => {
-    await mcp.stop();
-    await services.eventLog.close();
-    await cleanupPrefix(redis, prefix);
-    services.redis.disconnect();
-    redis.disconnect();
-  });
+  afterAll(() => stopMcpTest({ mcp, services, redis, prefix }));
 
   const sessionsInRedis = () => redis.zcard(services.keys.mcpSessions);
 

@@ -7,8 +7,16 @@
 import type { Redis } from 'ioredis';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
 import { REQUEST_HOLD_MS } from '../../src/mcp/event-store';
-import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
-import { ADMIN_KEY, READ_KEY, buildServices, connectClient, testConfig, type TestServices } from './harness';
+import { connectRedis, testPrefix } from '../helpers/redis';
+import {
+  ADMIN_KEY,
+  READ_KEY,
+  buildServices,
+  stopMcpTest,
+  connectClient,
+  testConfig,
+  type TestServices,
+} from './harness';
 
 describe('MCP request streams', () => {
   const prefix = testPrefix('mcp-reqstreams');
@@ -23,13 +31,7 @@ describe('MCP request streams', () => {
     mcp = await startMcpHttp(services, { jsonAnswerWaitMs: 1000 });
   });
 
-  afterAll(async () => {
-    await mcp.stop();
-    await services.eventLog.close();
-    await cleanupPrefix(redis, prefix);
-    services.redis.disconnect();
-    redis.disconnect();
-  });
+  afterAll(() => stopMcpTest({ mcp, services, redis, prefix }));
 
   it('stores nothing of request streams whose responses reached the client', async () => {
     const { client, transport } = await connectClient(mcp.url, READ_KEY);

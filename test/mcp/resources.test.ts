@@ -20,9 +20,17 @@ import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
 import { URIS } from '../../src/updates/uris';
 import { compareCursors } from '../../src/eventlog';
 import { startFakeMattermost, type FakeMattermost } from '../fake-mattermost';
-import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
+import { connectRedis, testPrefix } from '../helpers/redis';
 import { startPipeline, type RunningPipeline } from '../pipeline/ingest/pipeline';
-import { buildServices, connectClient, eventually, mattermostParts, testConfig, type TestServices } from './harness';
+import {
+  buildServices,
+  connectClient,
+  eventually,
+  mattermostParts,
+  stopMcpTest,
+  testConfig,
+  type TestServices,
+} from './harness';
 
 const FULL_KEY = 'full-key-0123456789abcdef';
 const TOWN_KEY = 'town-key-0123456789abcdef';
@@ -93,12 +101,7 @@ describe('resources and subscriptions over Streamable HTTP', () => {
 
   afterAll(async () => {
     await pipeline.stop();
-    await mcp.stop();
-    await services.eventLog.close();
-    await fake.stop();
-    await cleanupPrefix(redis, prefix);
-    services.redis.disconnect();
-    redis.disconnect();
+    await stopMcpTest({ mcp, services, redis, prefix, fake });
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,8 +8,16 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
-import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
-import { READ_KEY, buildServices, connectClient, eventually, testConfig, type TestServices } from './harness';
+import { connectRedis, testPrefix } from '../helpers/redis';
+import {
+  READ_KEY,
+  buildServices,
+  stopMcpTest,
+  connectClient,
+  eventually,
+  testConfig,
+  type TestServices,
+} from './harness';
 
 describe('MCP session lifetime', () => {
   const prefix = testPrefix('mcp-sessions');
@@ -36,13 +44,7 @@ describe('MCP session lifetime', () => {
     mcp = await startMcpHttp(services, { sweepIntervalMs: 100, maxBlockedMs: 500 });
   });
 
-  afterAll(async () => {
-    await mcp.stop();
-    await services.eventLog.close();
-    await cleanupPrefix(redis, prefix);
-    services.redis.disconnect();
-    redis.disconnect();
-  });
+  afterAll(() => stopMcpTest({ mcp, services, redis, prefix }));
 
   it('sessions share one JSON Schema validator (an Ajv instance each cost ~19 KB and 0.5 ms)', async () => {
     const a = await connectClient(mcp.url, READ_KEY);
