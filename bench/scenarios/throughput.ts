@@ -13,7 +13,6 @@
  * drained by a no-op Worker in a child process; time from the first addBulk
  * until the worker has processed them all.
  */
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BenchWorld } from '../lib/env';
 import type { Baseline } from '../lib/baseline';
@@ -21,7 +20,7 @@ import { nowMs, sleep } from '../lib/clock';
 import { EventQueues } from '../../src/pipeline/queue';
 import { redisKeys } from '../../src/redis/keys';
 import { URIS } from '../../src/updates/uris';
-import { ID_ALPHABET } from '../../test/fake-mattermost/ids';
+import { postedFrame } from '../../test/pipeline/fixtures';
 
 /** The ingest's micro-batch cap (src/pipeline/ingest/batcher.ts default). */
 export const INGEST_BATCH = 2000;
@@ -31,64 +30,6 @@ export interface ThroughputResult {
   events: number;
   ms: number;
   perSecond: number;
-}
-
-function randomId(): string {
-  let id = '';
-  for (const b of randomBytes(26)) id += ID_ALPHABET[b & 31];
-  return id;
-}
-
-/** A `posted` frame as the fake (and Mattermost) sends it for a post by `user` in `channel`. */
-export function postedFrame(
-  channel: BenchWorld['channels'][number],
-  user: { id: string; username: string },
-  i: number,
-  seq: number,
-) {
-  const t = Date.now();
-  const post = {
-    id: randomId(),
-    create_at: t,
-    update_at: t,
-    edit_at: 0,
-    delete_at: 0,
-    is_pinned: false,
-    user_id: user.id,
-    channel_id: channel.id,
-    root_id: '',
-    original_id: '',
-    message: `burst post ${i}`,
-    type: '',
-    props: {},
-    hashtags: '',
-    pending_post_id: '',
-    reply_count: 0,
-    last_reply_at: 0,
-    participants: null,
-    metadata: {},
-  };
-  return {
-    event: 'posted',
-    data: {
-      channel_display_name: channel.display_name,
-      channel_name: channel.name,
-      channel_type: channel.type,
-      post: JSON.stringify(post),
-      sender_name: `@${user.username}`,
-      set_online: true,
-      team_id: channel.team_id,
-    },
-    broadcast: {
-      omit_users: null,
-      user_id: '',
-      channel_id: channel.id,
-      team_id: '',
-      connection_id: '',
-      omit_connection_id: '',
-    },
-    seq,
-  };
 }
 
 async function entriesAdded(redis: Redis, stream: string): Promise<number> {
@@ -112,7 +53,16 @@ export async function bridgeThroughput(
   const producer = new EventQueues({ connection: conn, keys, partitions });
   const alice = world.fake.user('alice');
   const frames = Array.from({ length: opts.events }, (_, i) =>
-    postedFrame(world.channels[i % world.channels.length], alice, i, i + 1),
+    // the frame the fake (and Mattermost) sends for a post by alice on a bench channel
+    postedFrame(
+      {
+        channel: world.channels[i % world.channels.length],
+        user: alice,
+        message: `burst post ${i}`,
+        create_at: Date.now(),
+      },
+      i + 1,
+    ),
   );
   const before = await entriesAdded(conn, stream);
   const t0 = nowMs();

@@ -93,7 +93,8 @@ export function newId(): string {
 
 export interface PostFields {
   id?: string;
-  channel?: (typeof CHANNELS)[keyof typeof CHANNELS];
+  /** Default: town-square of the fixtures; any channel of this shape (the fake's, the bench's) will do. */
+  channel?: { id: string; name: string; display_name: string; type: string; team_id: string };
   user?: { id: string; username: string };
   message?: string;
   root_id?: string;
