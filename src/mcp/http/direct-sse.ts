@@ -20,6 +20,7 @@ import type { ServerResponse } from 'node:http';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { STANDALONE_STREAM_ID } from '../event-store';
+import { corkForThisTick } from './node-adapter';
 
 type WriteSse = (controller: unknown, encoder: unknown, message: JSONRPCMessage, eventId?: string) => boolean;
 type Internals = {
@@ -31,7 +32,6 @@ export class DirectSse {
   private res?: ServerResponse;
   private controller?: unknown;
   private idle = false;
-  private corked = false;
   /** Events written directly (for tests and stats). */
   written = 0;
 
@@ -77,15 +77,7 @@ export class DirectSse {
 
   private write(res: ServerResponse, message: JSONRPCMessage, eventId?: string): boolean {
     if (res.writableEnded || res.destroyed) return false;
-    // events written in the same tick leave in one socket write
-    if (!this.corked) {
-      this.corked = true;
-      res.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        res.uncork();
-      });
-    }
+    corkForThisTick(res); // events written in the same tick leave in one socket write
     res.write(`event: message\n${eventId ? `id: ${eventId}\n` : ''}data: ${JSON.stringify(message)}\n\n`);
     this.written++;
     return true;

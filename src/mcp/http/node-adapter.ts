@@ -20,6 +20,19 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
   return new Request(`http://${host}${req.url ?? '/'}`, { method: req.method, headers, signal });
 }
 
+const corked = new WeakSet<ServerResponse>();
+
+/** Holds `res`'s writes until the next tick, so what is written in this one leaves in one socket write. */
+export function corkForThisTick(res: ServerResponse): void {
+  if (corked.has(res)) return;
+  corked.add(res);
+  res.cork();
+  process.nextTick(() => {
+    corked.delete(res);
+    res.uncork();
+  });
+}
+
 export type PumpOptions = {
   /** Written before the body (e.g. a priming SSE event). */
   prefix?: string;
@@ -40,11 +53,6 @@ export async function sendWebResponse(res: ServerResponse, response: Response, o
   res.flushHeaders();
   const reader = response.body.getReader();
   let closed = false;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
   const onClose = () => {
     closed = true;
     reader.cancel().catch(() => undefined);
@@ -57,11 +65,7 @@ export async function sendWebResponse(res: ServerResponse, response: Response, o
       opts.onIdle?.(false);
       if (done || closed) break;
       // chunks read in the same tick (several notifications at once) leave in one socket write
-      if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
-      }
+      corkForThisTick(res);
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
           const settle = () => {
