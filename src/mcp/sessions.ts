@@ -28,6 +28,7 @@ import { registry } from '../metrics/registry';
 import type { SessionInfo } from '../tools/context';
 import { parseUri } from '../updates/uris';
 import type { Identity } from './auth';
+import { DirectPost } from './http/direct-post';
 import { DirectSse } from './http/direct-sse';
 import { RedisEventStore, STANDALONE_STREAM_ID } from './event-store';
 import type { FanOut, Subscriber } from './fanout';
@@ -78,6 +79,8 @@ export class McpSession implements Subscriber {
   standalone?: ServerResponse;
   /** Writes the standalone stream's events straight to `standalone` when nothing is queued (direct-sse.ts). */
   readonly direct: DirectSse;
+  /** Answers single requests without the SDK's web-standard transport (direct-post.ts). */
+  readonly post: DirectPost;
   server!: McpServer;
   outbox!: Outbox;
   /** When its Redis state was last refreshed, and the trailing refresh pending (see `refresh`). */
@@ -92,8 +95,10 @@ export class McpSession implements Subscriber {
     readonly info: SessionInfo,
     readonly transport: WebStandardStreamableHTTPServerTransport,
     readonly store: RedisEventStore,
+    jsonAnswerWaitMs: number,
   ) {
     this.direct = new DirectSse(transport);
+    this.post = new DirectPost(transport, store, jsonAnswerWaitMs);
   }
 
   get policy() {
@@ -225,20 +230,25 @@ export class SessionManager {
   ): Promise<void> {
     session.touch();
     session.activeRequests++;
-    const ac = new AbortController();
-    res.once('close', () => ac.abort());
-    const web = toWebRequest(req, ac.signal);
     const authInfo = { token: '', clientId: identity.keyName, scopes: identity.scopes };
     const ids = requestIds(body);
     // the whole response reached the socket: its stream will not be resumed, nothing of it need be stored
     if (ids.length) res.once('finish', () => session.store.delivered(ids));
     try {
+      const direct = req.method === 'POST' ? session.post.serve(req, res, body, authInfo) : undefined;
+      if (direct) {
+        await direct;
+        return;
+      }
+      const ac = new AbortController();
+      res.once('close', () => ac.abort());
+      const web = toWebRequest(req, ac.signal);
       if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream')) {
         await this.serveStream(session, web, res);
       } else {
         const response = await session.transport.handleRequest(web, { parsedBody: body, authInfo });
         if (req.method === 'POST' && (req.headers.accept ?? '').includes('application/json')) {
-          await sendPostResponse(res, response, this.opts.jsonAnswerWaitMs ?? JSON_ANSWER_WAIT_MS);
+          await sendPostResponse(res, response, session.post.waitMs);
         } else {
           await sendWebResponse(res, response);
         }
@@ -296,7 +306,8 @@ export class SessionManager {
       },
     });
     const info: SessionInfo = { id, keyName: identity.keyName, scopes: identity.scopes, policy: identity.policy };
-    const session = new McpSession(id, identity, info, transport, store);
+    const waitMs = this.opts.jsonAnswerWaitMs ?? JSON_ANSWER_WAIT_MS;
+    const session = new McpSession(id, identity, info, transport, store, waitMs);
     session.outbox = new Outbox({
       send: (uri) => session.server.server.sendResourceUpdated({ uri }),
       isBlocked: () => Boolean(session.standalone?.writableNeedDrain),
@@ -540,6 +551,7 @@ export class SessionManager {
     // a send still in flight must not recreate the store after clear()
     if (ending.forget) session.store.muted = true;
     session.outbox.close();
+    session.post.close();
     for (const uri of session.subscriptions) this.opts.fanout.unsubscribe(session, uri);
     await session.server.close().catch(() => undefined);
     if (ending.forget) {
