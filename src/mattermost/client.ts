@@ -17,10 +17,9 @@
  * TLS: Node's fetch (undici) trusts the CAs in NODE_EXTRA_CA_CERTS, which is
  * how self-hosted servers with a private CA are reached (see docs/tools.md).
  *
- * The caller's abort signal reaches fetch through AsyncLocalStorage
- * (`withAbortSignal`), because Client4's methods take no signal.
+ * The caller's abort signal reaches fetch through `bindAbortSignal`, because
+ * Client4's methods take no signal.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { Client4, ClientError } from '@mattermost/client';
 import type { FileInfo } from '@mattermost/types/files';
@@ -98,11 +97,31 @@ export type MattermostClientOptions = ResilienceOptions & {
   token?: string;
 };
 
-const signalStore = new AsyncLocalStorage<AbortSignal>();
+/** The signal of the Mattermost call being started: set only while a bound method runs synchronously. */
+let startingSignal: AbortSignal | undefined;
 
-/** Runs `fn` so that every Mattermost request it makes is cancelled when `signal` aborts. */
-export function withAbortSignal<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-  return signal ? signalStore.run(signal, fn) : fn();
+/**
+ * `client` whose every method call is cancelled when `signal` aborts. A Client4 method reaches
+ * `ResilientFetch.fetch` synchronously (method → doFetch → doFetchWithResponse → fetch), which takes
+ * the signal set around the call. Not AsyncLocalStorage: on Node 20 its first use turns on promise
+ * hooks for the whole process, a cost on every promise of the event pipeline too.
+ */
+export function bindAbortSignal<T extends object>(client: T, signal: AbortSignal): T {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const outer = startingSignal;
+        startingSignal = signal;
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } finally {
+          startingSignal = outer;
+        }
+      };
+    },
+  });
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -231,7 +250,7 @@ export class ResilientFetch {
 
   /** fetch with the whole policy; resolves to a 2xx..4xx Response or throws a MattermostError. */
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const signal = ((init.signal as AbortSignal | null | undefined) ?? signalStore.getStore()) || undefined;
+    const signal = ((init.signal as AbortSignal | null | undefined) ?? startingSignal) || undefined;
     const method = (init.method ?? 'GET').toUpperCase();
     await this.takeBudget(url, signal);
     const repeatable = isRepeatable(method, url);

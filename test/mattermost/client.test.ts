@@ -11,7 +11,7 @@ import {
   isMattermostError,
   MattermostError,
   retryAfterMs,
-  withAbortSignal,
+  bindAbortSignal,
   type MattermostClientOptions,
 } from '../../src/mattermost/client';
 import { connectRedis, cleanupPrefix, testPrefix } from '../helpers/redis';
@@ -169,11 +169,22 @@ describe('resilient Client4', () => {
     server.play('GET /api/v4/users/me', { status: 0, hang: true });
     const ac = new AbortController();
     const c = client();
-    const p = withAbortSignal(ac.signal, () => c.getMe());
+    const p = bindAbortSignal(c, ac.signal).getMe();
     setTimeout(() => ac.abort(), 50);
     const err = await failure(p);
     expect(err.kind).toBe('aborted');
     expect(server.hits.get('GET /api/v4/users/me')).toBe(1);
+  });
+
+  it('binds the signal to the calls made through the bound client only', async () => {
+    server.play('GET /api/v4/users/me', { status: 0, hang: true }, { status: 200, body: { id: 'me' } });
+    const ac = new AbortController();
+    const c = client();
+    const bound = bindAbortSignal(c, ac.signal).getMe();
+    const unbound = c.getMe(); // started while the bound call is pending: must not take its signal
+    ac.abort();
+    expect((await failure(bound)).kind).toBe('aborted');
+    expect(await unbound).toEqual({ id: 'me' });
   });
 
   it('opens the circuit while Mattermost is down, fails fast, and closes once it is back', async () => {

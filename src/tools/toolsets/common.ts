@@ -10,7 +10,7 @@ import type { Post } from '@mattermost/types/posts';
 import type { Team } from '@mattermost/types/teams';
 import type { UserProfile } from '@mattermost/types/users';
 import { z, type ZodRawShape } from 'zod';
-import { FileTooLargeError, isMattermostError, withAbortSignal, type ResilientClient4 } from '../../mattermost/client';
+import { FileTooLargeError, bindAbortSignal, isMattermostError, type ResilientClient4 } from '../../mattermost/client';
 import { ID_PATTERN, parseChannelRef, parsePostRef, parseUserRef } from '../../mattermost/refs';
 import type { ChannelRef } from '../../policy/types';
 import type { ToolContext } from '../context';
@@ -202,7 +202,8 @@ export async function mm<T>(fn: () => Promise<T>, hints: Hints = {}): Promise<T>
 
 /**
  * `defineTool` for Mattermost tools: the caller's cancellation reaches every
- * request (AsyncLocalStorage), and any failure becomes a ToolError.
+ * request the handler makes on `ctx.services.mattermost` (bindAbortSignal),
+ * and any failure becomes a ToolError.
  */
 export function mmTool<I extends ZodRawShape, O extends ZodRawShape>(
   def: ToolDefinition<I, O, Ctx>,
@@ -213,7 +214,8 @@ export function mmTool<I extends ZodRawShape, O extends ZodRawShape>(
     handler: async (args, ctx) => {
       if (ctx.signal.aborted) throw new ToolError('unavailable', 'the request was cancelled');
       try {
-        return await withAbortSignal(ctx.signal, () => inner(args, ctx));
+        const mattermost = bindAbortSignal(ctx.services.mattermost, ctx.signal);
+        return await inner(args, { ...ctx, services: { ...ctx.services, mattermost } });
       } catch (err) {
         throw toToolError(err);
       }
