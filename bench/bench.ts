@@ -152,7 +152,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         const { mcpSamples: _drop, ...kept } = r;
         if (want('tools')) results.tools = kept;
         log(
-          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms: overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms`,
+          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms: overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms; bridge CPU ${r.bridgeCpuMsPerCall} ms per call`,
         );
       }
       if (want('latency'))

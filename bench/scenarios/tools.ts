@@ -20,6 +20,11 @@ export interface ToolOverheadResult {
   direct: Summary;
   /** mcp - direct, per percentile. */
   overhead: { p50: number; p95: number; p99: number };
+  /**
+   * The bridge process's CPU per MCP call (user + system, ms), its own Client4 call included: less
+   * sensitive than the latencies to what else the machine runs (the direct calls do not touch it).
+   */
+  bridgeCpuMsPerCall: number;
   /** Raw MCP latencies (ms), for the polling simulation; not written to the results file. */
   mcpSamples: number[];
 }
@@ -62,6 +67,7 @@ export async function toolOverhead(
   }
   const mcp: number[] = [];
   const d: number[] = [];
+  const before = await bridge.stats();
   for (let i = 0; i < opts.calls; i++) {
     if (i % 2 === 0) {
       mcp.push(await viaMcp());
@@ -71,7 +77,9 @@ export async function toolOverhead(
       mcp.push(await viaMcp());
     }
   }
+  const after = await bridge.stats();
   await agent.close();
+  const cpuUs = after.cpuUserUs + after.cpuSystemUs - (before.cpuUserUs + before.cpuSystemUs);
   const m = summarize(mcp);
   const c = summarize(d);
   const diff = (a: number, b: number) => Math.round((a - b) * 1000) / 1000;
@@ -80,6 +88,7 @@ export async function toolOverhead(
     mcp: m,
     direct: c,
     overhead: { p50: diff(m.p50, c.p50), p95: diff(m.p95, c.p95), p99: diff(m.p99, c.p99) },
+    bridgeCpuMsPerCall: Math.round(cpuUs / opts.calls) / 1000,
     mcpSamples: mcp,
   };
 }
