@@ -19,7 +19,7 @@
  * ARGV: [retentionMs, maxLen, n, then per update: type, channelId, json, nStreams]
  * Returns a flat array: id1, dup1, id2, dup2, ... (dup = 1 when already logged).
  */
-import { createHash } from 'node:crypto';
+import { LuaScript } from '../redis/script';
 
 export const APPEND_LUA = `
 local ttl = tonumber(ARGV[1])
@@ -101,4 +101,4 @@ end
 return out
 `;
 
-export const APPEND_SHA = createHash('sha1').update(APPEND_LUA).digest('hex');
+export const APPEND_SCRIPT = new LuaScript(APPEND_LUA);

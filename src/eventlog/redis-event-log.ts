@@ -8,7 +8,7 @@ import type { Logger } from '../logging/logger';
 import type { RedisKeys } from '../redis/keys';
 import type { NewUpdate, UpdateRecord } from '../updates/record';
 import { URIS } from '../updates/uris';
-import { APPEND_LUA, APPEND_SHA } from './append-script';
+import { APPEND_SCRIPT } from './append-script';
 import { ZERO_CURSOR, compareCursors, cursorTime, maxCursor, normalizeCursor } from './cursor';
 import { HeadWatcher } from './head-watcher';
 import {
@@ -79,17 +79,8 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
       for (const uri of streams) keys.push(this.keys.logStream(uri), this.keys.logTrimmed(uri));
       args.push(u.type, u.channelId ?? '', JSON.stringify(storedRecord(u)), streams.length);
     }
-    const out = (await this.evalAppend(keys, args)) as (string | number)[];
+    const out = (await APPEND_SCRIPT.run(this.redis, keys, args)) as (string | number)[];
     return updates.map((u, i) => ({ eventId: u.eventId, cursor: String(out[2 * i]), duplicate: out[2 * i + 1] === 1 }));
-  }
-
-  private async evalAppend(keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(APPEND_SHA, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
-      return this.redis.eval(APPEND_LUA, keys.length, ...keys, ...args);
-    }
   }
 
   // ---------------------------------------------------------------- read

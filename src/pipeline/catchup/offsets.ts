@@ -8,6 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../redis/keys';
+import { LuaScript } from '../../redis/script';
 import { isRecord } from '../normalize/frame';
 
 const ADVANCE_LUA = `
@@ -17,6 +18,7 @@ for i = 1, #ARGV, 2 do
   if nxt and nxt > cur then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
 return 1`;
+const ADVANCE = new LuaScript(ADVANCE_LUA);
 
 /** The field of the last complete run. Channel ids are 26 base32 characters, never `*`. */
 export const LAST_RUN_FIELD = '*';
@@ -32,7 +34,7 @@ export class ChannelOffsets {
     if (offsets.size === 0) return;
     const args: (string | number)[] = [];
     for (const [channelId, at] of offsets) args.push(channelId, Math.floor(at));
-    await this.redis.eval(ADVANCE_LUA, 1, this.keys.channelOffsets, ...args);
+    await ADVANCE.run(this.redis, [this.keys.channelOffsets], args); // EVALSHA: not the text with every batch
   }
 
   async get(channelIds: string[]): Promise<Map<string, number | undefined>> {

@@ -94,6 +94,8 @@ export interface RunningIngest {
 const CATCHUP_RETRIES = 5;
 /** How long leaving waits for buffered events to be sent (Redis down: they are re-fetched by the next leader). */
 const DRAIN_TIMEOUT_MS = 10_000;
+/** Channel offsets are written at most this often (offset-writer.ts): a lag of this much only re-fetches. */
+const OFFSET_WRITE_INTERVAL_MS = 100;
 
 class Ingest implements RunningIngest {
   readonly instance: string;
@@ -128,7 +130,7 @@ class Ingest implements RunningIngest {
   ) {
     this.instance = opts.instance ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.offsets = new ChannelOffsets(deps.redis, deps.keys);
-    this.offsetWriter = new OffsetWriter((o) => this.offsets.advance(o), deps.log);
+    this.offsetWriter = new OffsetWriter((o) => this.offsets.advance(o), deps.log, 50, OFFSET_WRITE_INTERVAL_MS);
     this.ownsScheduler = !deps.scheduler;
     this.scheduler =
       deps.scheduler ??

@@ -72,6 +72,23 @@ describe('OffsetWriter', () => {
     );
   });
 
+  test('writes at most once per interval; offsets pushed meanwhile join the next write', async () => {
+    const writes: { at: number; offsets: Map<string, number> }[] = [];
+    const writer = new OffsetWriter(async (o) => void writes.push({ at: Date.now(), offsets: o }), silent, 5, 80);
+    writer.push(new Map([['a', 1]]));
+    await new Promise((r) => setTimeout(r, 5));
+    for (let i = 2; i <= 10; i++)
+      writer.push(
+        new Map([
+          ['a', i],
+          ['b', i],
+        ]),
+      );
+    await writer.flush();
+    expect(writes.map((w) => Object.fromEntries(w.offsets))).toEqual([{ a: 1 }, { a: 10, b: 10 }]);
+    expect(writes[1].at - writes[0].at).toBeGreaterThanOrEqual(75);
+  });
+
   test('close() stops retrying a write that keeps failing; flush() then returns', async () => {
     let calls = 0;
     const writer = new OffsetWriter(
