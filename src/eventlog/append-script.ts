@@ -13,10 +13,11 @@
  * one writes to any more disappears once all its entries are too old; the
  * firehose has none (it also keeps ids monotonic for every stream).
  *
- * Entry fields: t = type, c = channel id ('' when none), r = the record JSON.
+ * Entry fields: t = type, c = channel id ('' when none), r = the record JSON; the firehose entry also
+ * u = the resource stream URIs it was appended to, space-separated (readers filter in memory by it).
  *
  * KEYS: [firehose, firehose watermark, then per update: dedup key, (stream key, watermark key) per resource stream]
- * ARGV: [retentionMs, maxLen, n, then per update: type, channelId, json, nStreams]
+ * ARGV: [retentionMs, maxLen, n, then per update: type, channelId, json, uris, nStreams]
  * Returns a flat array: id1, dup1, id2, dup2, ... (dup = 1 when already logged).
  */
 import { LuaScript } from '../redis/script';
@@ -66,16 +67,16 @@ local k = 3
 local a = 4
 for i = 1, n do
   local dedup = KEYS[k]
-  local typ, chan, json, nstreams = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  local typ, chan, json, uris, nstreams = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
   k = k + 1
-  a = a + 4
+  a = a + 5
   local existing = redis.call('GET', dedup)
   if existing then
     out[#out + 1] = existing
     out[#out + 1] = 1
     k = k + 2 * nstreams
   else
-    local id = redis.call('XADD', KEYS[1], '*', 't', typ, 'c', chan, 'r', json)
+    local id = redis.call('XADD', KEYS[1], '*', 't', typ, 'c', chan, 'r', json, 'u', uris)
     redis.call('SET', dedup, id, 'PX', ttl)
     for j = 1, nstreams do
       local key = KEYS[k]

@@ -1,12 +1,18 @@
 /**
- * One blocking XREAD per process on the firehose: it learns the newest cursor
- * as soon as anything is appended and wakes every waiter whose cursor is
- * behind it. Waiters (waitFor, tail) then read with the normal connection, so
- * any number of concurrent waits cost one blocking connection.
+ * One blocking XREAD per process on the firehose: it reads every entry as
+ * soon as it is appended, keeps the newest in a window (`RecentEntries`) that
+ * reads inside it are answered from, and wakes every waiter whose cursor is
+ * behind the newest. Any number of concurrent waits cost one blocking
+ * connection, and the fan-out and the waiters woken by a new entry read it
+ * from memory instead of each asking Redis.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger';
-import { ZERO_CURSOR, compareCursors, maxCursor } from './cursor';
+import { ZERO_CURSOR, compareCursors } from './cursor';
+import { RecentEntries, type RecentEntry } from './recent-entries';
+
+/** Entries one XREAD returns at most (more follow at once, without blocking). */
+const READ_COUNT = 500;
 
 interface Waiter {
   after: string;
@@ -19,6 +25,7 @@ export class HeadWatcher {
   private started?: Promise<void>;
   private closed = false;
   private readonly waiters = new Set<Waiter>();
+  private readonly recent: RecentEntries;
 
   constructor(
     private readonly redis: Redis,
@@ -26,7 +33,21 @@ export class HeadWatcher {
     private readonly log?: Logger,
     /** Longest single XREAD BLOCK; close() does not wait for it (it disconnects). */
     private readonly blockMs = 10_000,
-  ) {}
+    /** Newest entries kept in memory for reads (0: none). */
+    recentCapacity = 0,
+  ) {
+    this.recent = new RecentEntries(recentCapacity);
+  }
+
+  /**
+   * The entries after `cursor` up to the newest this watcher has read, and that newest id; undefined
+   * when the window does not cover the cursor (not started, too old, or beyond what was read here).
+   */
+  recentAfter(cursor: string): { entries: RecentEntry[]; head: string } | undefined {
+    if (!this.started || compareCursors(cursor, this.last) > 0) return undefined;
+    const entries = this.recent.after(cursor);
+    return entries && { entries, head: this.last };
+  }
 
   /**
    * Resolves true once the firehose holds an entry after `after`, false at the
@@ -60,6 +81,7 @@ export class HeadWatcher {
       this.started = (async () => {
         const head = await this.redis.xrevrange(this.firehoseKey, '+', '-', 'COUNT', 1);
         this.last = head[0]?.[0] ?? ZERO_CURSOR;
+        this.recent.reset(this.last);
         this.conn = this.redis.duplicate();
         void this.loop(this.conn);
       })();
@@ -72,11 +94,20 @@ export class HeadWatcher {
   private async loop(conn: Redis): Promise<void> {
     while (!this.closed) {
       try {
-        const res = await conn.xread('COUNT', 1, 'BLOCK', this.blockMs, 'STREAMS', this.firehoseKey, this.last);
-        if (!res || this.closed) continue;
-        const head = await conn.xrevrange(this.firehoseKey, '+', '-', 'COUNT', 1);
-        const newest = head[0]?.[0] ?? res[0][1][0][0];
-        this.last = maxCursor(this.last, newest);
+        // from the newest entry read: the window stays contiguous, and a full page is followed at once
+        const res = await conn.xread(
+          'COUNT',
+          READ_COUNT,
+          'BLOCK',
+          this.blockMs,
+          'STREAMS',
+          this.firehoseKey,
+          this.last,
+        );
+        const entries = res?.[0]?.[1];
+        if (!entries?.length || this.closed) continue;
+        this.recent.push(entries);
+        this.last = entries[entries.length - 1][0];
         this.notify();
       } catch (err) {
         if (this.closed) break;

@@ -11,6 +11,7 @@ import { URIS } from '../updates/uris';
 import { APPEND_SCRIPT } from './append-script';
 import { ZERO_CURSOR, compareCursors, cursorTime, maxCursor, normalizeCursor } from './cursor';
 import { HeadWatcher } from './head-watcher';
+import type { RecentEntry } from './recent-entries';
 import {
   CursorExpiredError,
   type EventFilter,
@@ -27,6 +28,10 @@ export const MAX_READ_LIMIT = 1000;
 const APPEND_CHUNK = 200;
 /** Entries one read() examines at most when filters reject most of them; the cursor still advances. */
 const SCAN_BUDGET = 5000;
+/** Newest firehose entries held in memory for reads (HeadWatcher, RecentEntries). */
+const RECENT_WINDOW = 2000;
+/** Reads from memory only for cursors younger than the retention age by this much (see readRecent). */
+const RECENT_AGE_MARGIN_MS = 60_000;
 
 export interface EventLogOptions {
   redis: Redis;
@@ -35,6 +40,8 @@ export interface EventLogOptions {
   retentionMs: number;
   /** BRIDGE_RETENTION_MAXLEN: entries kept per stream (approximately, never fewer). */
   maxLen: number;
+  /** Newest firehose entries held in memory for reads (default 2,000; at most maxLen / 2; 0: none). */
+  recentWindow?: number;
   log?: Logger;
 }
 
@@ -51,12 +58,16 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
   private readonly keys: RedisKeys;
   private readonly firehose: string;
   private readonly watcher: HeadWatcher;
+  /** Reads with a cursor answered from the head watcher's window, and from Redis. */
+  readonly reads = { memory: 0, redis: 0 };
 
   constructor(private readonly options: EventLogOptions) {
     this.redis = options.redis;
     this.keys = options.keys;
     this.firehose = options.keys.logStream(URIS.events);
-    this.watcher = new HeadWatcher(options.redis, this.firehose, options.log);
+    // at most half the length limit: a cursor inside the window then has no trimmed entry after it in any stream
+    const window = Math.min(options.recentWindow ?? RECENT_WINDOW, Math.floor(options.maxLen / 2));
+    this.watcher = new HeadWatcher(options.redis, this.firehose, options.log, undefined, window);
   }
 
   // ---------------------------------------------------------------- write
@@ -77,7 +88,7 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
       const streams = [...new Set(u.uris)].filter((uri) => uri !== URIS.events);
       keys.push(this.keys.dedup(u.eventId));
       for (const uri of streams) keys.push(this.keys.logStream(uri), this.keys.logTrimmed(uri));
-      args.push(u.type, u.channelId ?? '', JSON.stringify(storedRecord(u)), streams.length);
+      args.push(u.type, u.channelId ?? '', JSON.stringify(storedRecord(u)), streams.join(' '), streams.length);
     }
     const out = (await APPEND_SCRIPT.run(this.redis, keys, args)) as (string | number)[];
     return updates.map((u, i) => ({ eventId: u.eventId, cursor: String(out[2 * i]), duplicate: out[2 * i + 1] === 1 }));
@@ -95,7 +106,43 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
     const uris = options.streams?.length ? [...new Set(options.streams)] : [URIS.events];
     const filter = toFilter(options);
     if (options.after === undefined) return this.readLatest(uris, filter, limit);
-    return this.readAfter(uris, filter, limit, normalizeCursor(options.after));
+    const after = normalizeCursor(options.after);
+    const recent = this.readRecent(uris, filter, limit, after);
+    if (recent) {
+      this.reads.memory++;
+      return recent;
+    }
+    this.reads.redis++;
+    return this.readAfter(uris, filter, limit, after);
+  }
+
+  /**
+   * The same answer as `readAfter` as of the newest entry the head watcher read, from its window;
+   * undefined when the window cannot give it. The cursor must be inside the window (at most half
+   * the length limit behind the head, so no stream trimmed an entry after it) and well younger than
+   * the retention age (nothing after it trimmed by age), so it cannot be expired; a resource stream
+   * needs every entry to name its streams.
+   */
+  private readRecent(uris: string[], filter: Filter, limit: number, after: string): ReadResult | undefined {
+    if (after === ZERO_CURSOR || cursorTime(after) < Date.now() - this.options.retentionMs + RECENT_AGE_MARGIN_MS) {
+      return undefined;
+    }
+    const view = this.watcher.recentAfter(after);
+    if (!view) return undefined;
+    const all = uris.includes(URIS.events);
+    const updates: UpdateRecord[] = [];
+    for (const e of view.entries) {
+      if (!all) {
+        if (!e.uris) return undefined;
+        if (!uris.some((uri) => e.uris!.has(uri))) continue;
+      }
+      const update = decodeRecent(e, filter);
+      if (update) {
+        updates.push(update);
+        if (updates.length === limit) return { updates, nextCursor: e.id };
+      }
+    }
+    return { updates, nextCursor: maxCursor(view.head, after) };
   }
 
   private async readAfter(uris: string[], filter: Filter, limit: number, after: string): Promise<ReadResult> {
@@ -304,6 +351,23 @@ function mergeEntries(pages: StreamEntry[][], boundary: string | undefined, orde
     out.push(e);
   }
   return out;
+}
+
+/** `decode` for a window entry: its record is parsed once, each reader gets a shallow copy. */
+function decodeRecent(e: RecentEntry, filter: Filter): UpdateRecord | undefined {
+  if (filter.types && !filter.types.has(e.type)) return undefined;
+  if (filter.channels && !filter.channels.has(e.channel)) return undefined;
+  if (e.parsed === undefined) {
+    try {
+      e.parsed = JSON.parse(e.json) as Record<string, unknown>;
+    } catch {
+      e.parsed = null;
+    }
+  }
+  if (!e.parsed) return undefined;
+  const update = { cursor: e.id, ...e.parsed } as unknown as UpdateRecord;
+  if (filter.accept && !filter.accept(update)) return undefined;
+  return update;
 }
 
 function decode(entry: StreamEntry, filter: Filter): UpdateRecord | undefined {

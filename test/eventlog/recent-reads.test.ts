@@ -1,0 +1,112 @@
+/**
+ * Reads answered from the head watcher's window (RecentEntries) must be the
+ * reads Redis gives: a property over random appends (types, channels,
+ * resource streams) and random reads (cursor, streams, filters, limit),
+ * comparing a log with the window against one without on the same keys.
+ */
+import fc from 'fast-check';
+import type { Redis } from 'ioredis';
+import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
+import { eventually } from '../mcp/harness';
+import { redisKeys } from '../../src/redis/keys';
+import { RedisEventLog } from '../../src/eventlog/redis-event-log';
+import { ZERO_CURSOR } from '../../src/eventlog/cursor';
+import type { NewUpdate, UpdateType } from '../../src/updates/record';
+import { URIS } from '../../src/updates/uris';
+
+const CHANNELS = ['aaaaaaaaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbbbbbbbb', 'cccccccccccccccccccccccccc'];
+const TYPES: UpdateType[] = ['post.created', 'post.edited', 'reaction.added'];
+const URI_POOL = [URIS.newChannelPosts, URIS.reactions, URIS.mentions, URIS.channelPosts(CHANNELS[0])];
+
+describe('event log reads from the recent window', () => {
+  let redis: Redis;
+  const prefix = testPrefix('recent-reads');
+  let run = 0;
+
+  beforeAll(() => {
+    redis = connectRedis();
+  });
+  afterAll(async () => {
+    await cleanupPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  test('property: the same updates and next cursor as Redis, for cursors inside the window', async () => {
+    let memoryReads = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.array(
+            fc.record({
+              type: fc.constantFrom(...TYPES),
+              channel: fc.constantFrom(...CHANNELS, undefined),
+              uris: fc.subarray(URI_POOL),
+            }),
+            { minLength: 1, maxLength: 6 },
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.array(
+          fc.record({
+            at: fc.nat(),
+            streams: fc.option(fc.subarray([...URI_POOL, URIS.events], { minLength: 1 }), { nil: undefined }),
+            types: fc.option(fc.subarray(TYPES, { minLength: 1 }), { nil: undefined }),
+            channels: fc.option(fc.subarray(CHANNELS, { minLength: 1 }), { nil: undefined }),
+            limit: fc.integer({ min: 1, max: 12 }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        fc.integer({ min: 3, max: 40 }),
+        async (batches, reads, window) => {
+          const keys = redisKeys(`${prefix}:${++run}`);
+          const options = { redis, keys, retentionMs: 86_400_000, maxLen: 100_000 };
+          const withWindow = new RedisEventLog({ ...options, recentWindow: window });
+          const redisOnly = new RedisEventLog({ ...options, recentWindow: 0 });
+          try {
+            // starts the head watchers (a wait that gets as far as waiting); the other one keeps no window
+            await Promise.all([withWindow, redisOnly].map((log) => log.waitFor({ timeoutMs: 100, limit: 1 })));
+            const cursors = [ZERO_CURSOR];
+            let n = 0;
+            for (const batch of batches) {
+              const updates: NewUpdate[] = batch.map((b) => ({
+                eventId: `e${run}-${++n}`,
+                type: b.type,
+                uri: URIS.events,
+                at: new Date().toISOString(),
+                ...(b.channel ? { channelId: b.channel } : {}),
+                data: { n },
+                uris: b.uris,
+              }));
+              cursors.push(...(await withWindow.append(updates)).map((r) => r.cursor));
+            }
+            // the watcher has read everything appended (a read after the newest cursor comes from memory)
+            const newest = cursors[cursors.length - 1];
+            await eventually(async () => {
+              const m = withWindow.reads.memory;
+              await withWindow.read({ after: newest, limit: 1 });
+              return withWindow.reads.memory > m;
+            });
+            const before = withWindow.reads.memory;
+            for (const r of reads) {
+              const q = {
+                after: cursors[r.at % cursors.length],
+                streams: r.streams,
+                types: r.types,
+                channels: r.channels,
+                limit: r.limit,
+              };
+              expect(await withWindow.read(q)).toEqual(await redisOnly.read(q));
+            }
+            memoryReads += withWindow.reads.memory - before;
+            expect(redisOnly.reads.memory).toBe(0);
+          } finally {
+            await withWindow.close();
+            await redisOnly.close();
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+    expect(memoryReads).toBeGreaterThan(20); // the window answered, it was not always bypassed
+  });
+});
