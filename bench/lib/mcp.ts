@@ -25,6 +25,7 @@ export async function connectClient(url: string, key: string, name = 'bench'): P
   // The SDK opens the GET stream in the background after initialize; watching its
   // response is the only way to know notifications can flow.
   const watchGet: typeof fetch = async (input, init) => {
+    if (init?.method === 'POST' && init.signal) return postWithOwnSignal(input, init, init.signal);
     const res = await fetch(input, init);
     if (init?.method === 'GET' && res.ok) opened();
     return res;
@@ -49,6 +50,28 @@ export async function connectClient(url: string, key: string, name = 'bench'): P
       await client.close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * A POST on its own abort signal, tied to the transport's shared one until its response arrived.
+ * undici adds a listener to the signal of every request and removes it only when the request is
+ * garbage-collected, so the SDK transport's one signal for all requests collected thousands of
+ * listeners in a loop of quick calls (MaxListenersExceededWarning, and the cost of each add).
+ */
+async function postWithOwnSignal(
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit,
+  shared: AbortSignal,
+): Promise<Response> {
+  const own = new AbortController();
+  const abort = () => own.abort(shared.reason);
+  if (shared.aborted) abort();
+  shared.addEventListener('abort', abort, { once: true });
+  try {
+    return await fetch(input, { ...init, signal: own.signal });
+  } finally {
+    shared.removeEventListener('abort', abort);
+  }
 }
 
 /** Records the arrival time (nowMs) of every notifications/resources/updated, by URI. */

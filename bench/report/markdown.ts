@@ -170,6 +170,12 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
         ],
       ),
       '',
+      ...(t.bridgeCpuMsPerCall !== undefined
+        ? [
+            `The bridge process used ${fmt(t.bridgeCpuMsPerCall)} ms of CPU per MCP call (user + system, all its threads, its own Client4 call included; the direct calls do not touch it).`,
+            '',
+          ]
+        : []),
     );
   }
 
