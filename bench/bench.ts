@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { startWorld, machineInfo, type MachineInfo, type BenchWorld } from './lib/env';
+import { startWorld, machineInfo, cpuTicks, type MachineInfo, type BenchWorld } from './lib/env';
 import { startBridge, type BridgeChild } from './lib/bridge';
 import { startBaseline, type Baseline } from './lib/baseline';
 import { buildChildren, SOURCES, type ChildBuild } from './lib/build';
@@ -77,7 +77,8 @@ export const BASELINE_DRAIN_CONCURRENCY = 8;
 export interface BenchResults {
   date: string;
   profile: Profile['name'];
-  machine: MachineInfo & { loadAvgEnd: number[] };
+  /** stealPct: CPU time the hypervisor took from this machine during the run, % of all CPU time. */
+  machine: MachineInfo & { loadAvgEnd: number[]; stealPct?: number };
   wallMs: number;
   settings: Record<string, string | number>;
   latency?: { rate: number; bridge: BridgeLatencyResult; baseline: BaselineLatencyResult }[];
@@ -111,6 +112,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const log = opts.log ?? (() => undefined);
   const want = (s: Scenario) => !opts.only || opts.only.includes(s);
   const t0 = nowMs();
+  const ticks0 = cpuTicks();
   if (!opts.tsx) log('compiling the child processes (tsc)…');
   const build = opts.tsx ? SOURCES : buildChildren();
   running.push(async () => build.remove());
@@ -188,6 +190,10 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   }
   results.wallMs = Math.round(nowMs() - t0);
   results.machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  const ticks1 = cpuTicks();
+  if (ticks0 && ticks1 && ticks1.total > ticks0.total) {
+    results.machine.stealPct = Math.round(((ticks1.steal - ticks0.steal) / (ticks1.total - ticks0.total)) * 1000) / 10;
+  }
   results.targets = checkTargets(results);
   return results;
 }

@@ -4,6 +4,7 @@
  * unique key prefixes per bridge, and clean-up of every prefix at the end
  * (never FLUSHALL).
  */
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem, release, platform, loadavg } from 'node:os';
 import IORedis, { type Redis } from 'ioredis';
@@ -132,6 +133,17 @@ export interface MachineInfo {
   os: string;
   redis: string;
   loadAvg: number[];
+}
+
+/** CPU time counters of the whole machine (/proc/stat, in ticks): total and stolen by the hypervisor. */
+export function cpuTicks(): { total: number; steal: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]; // cpu user nice system idle iowait irq softirq steal
+    const n = line.trim().split(/\s+/).slice(1).map(Number);
+    return { total: n.slice(0, 8).reduce((a, b) => a + b, 0), steal: n[7] ?? 0 };
+  } catch {
+    return undefined; // not Linux
+  }
 }
 
 export async function machineInfo(redis: Redis): Promise<MachineInfo> {

@@ -38,7 +38,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     '',
     `- Run: ${r.date} (profile \`${r.profile}\`, ${fmt(r.wallMs / 1000)} s), results in \`${opts.resultsFile}\``,
     `- Machine: ${m.cpus} × ${m.cpuModel}, ${n(m.totalMemMB)} MB RAM, ${m.os}; Node ${m.node}; Redis ${m.redis}`,
-    `- Load average at start / end: ${m.loadAvg.join(', ')} / ${m.loadAvgEnd.join(', ')}`,
+    `- Load average at start / end: ${m.loadAvg.join(', ')} / ${m.loadAvgEnd.join(', ')}${m.stealPct !== undefined ? `; CPU time taken by the hypervisor (steal) during the run: ${m.stealPct} %` : ''}`,
     '',
   );
 
