@@ -6,6 +6,7 @@
  * from rotting.
  */
 import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startWorld, machineInfo, cpuTicks, type MachineInfo, type BenchWorld } from './lib/env';
@@ -76,6 +77,8 @@ export const BASELINE_DRAIN_CONCURRENCY = 8;
 
 export interface BenchResults {
   date: string;
+  /** The code measured: `git describe --always --dirty` of the checkout, when it is one. */
+  commit?: string;
   profile: Profile['name'];
   /** stealPct: CPU time the hypervisor took from this machine during the run, % of all CPU time. */
   machine: MachineInfo & { loadAvgEnd: number[]; stealPct?: number };
@@ -120,6 +123,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   running.push(() => world.close());
   const results: BenchResults = {
     date: new Date().toISOString(),
+    commit: gitDescribe(),
     profile: p.name,
     machine: { ...(await machineInfo(world.redis)), loadAvgEnd: [] },
     wallMs: 0,
@@ -319,4 +323,15 @@ export function checkTargets(r: BenchResults): BenchResults['targets'] {
     });
   }
   return t;
+}
+
+function gitDescribe(): string | undefined {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return undefined; // not a git checkout
+  }
 }

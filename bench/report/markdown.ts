@@ -36,7 +36,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
       'its bare-BullMQ baseline measured in the same run against the same Redis; absolute numbers vary by machine, ' +
       'the ratios much less.',
     '',
-    `- Run: ${r.date} (profile \`${r.profile}\`, ${fmt(r.wallMs / 1000)} s), results in \`${opts.resultsFile}\``,
+    `- Run: ${r.date} (profile \`${r.profile}\`, ${fmt(r.wallMs / 1000)} s${r.commit ? `, code ${r.commit}` : ''}), results in \`${opts.resultsFile}\``,
     `- Machine: ${m.cpus} × ${m.cpuModel}, ${n(m.totalMemMB)} MB RAM, ${m.os}; Node ${m.node}; Redis ${m.redis}`,
     `- Load average at start / end: ${m.loadAvg.join(', ')} / ${m.loadAvgEnd.join(', ')}${m.stealPct !== undefined ? `; CPU time taken by the hypervisor (steal) during the run: ${m.stealPct} %` : ''}`,
     '',
