@@ -19,8 +19,6 @@ export type RecentEntry = {
   /** Resource stream URIs of the entry; undefined when the entry did not say. */
   uris?: ReadonlySet<string>;
   json: string;
-  /** The record, parsed once for every reader (readers get shallow copies). */
-  parsed?: Record<string, unknown> | null;
 };
 
 export class RecentEntries {
