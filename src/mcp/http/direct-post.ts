@@ -144,8 +144,8 @@ export class DirectPost {
       this.served++;
       res.once('close', () => this.onClose(call));
       call.timer = setTimeout(() => this.startSse(call), this.waitMs);
-      const requestInfo = { headers: req.headers, url: new URL(req.url ?? '/', `http://${req.headers.host}`) };
       try {
+        const requestInfo = { headers: req.headers, url: new URL(req.url ?? '/', `http://${req.headers.host}`) };
         t.onmessage!(body, { authInfo, requestInfo });
       } catch (err) {
         this.calls.delete(id);
