@@ -97,6 +97,13 @@ export type MattermostClientOptions = ResilienceOptions & {
   token?: string;
 };
 
+const UNBOUND = Symbol('the client a bound client wraps');
+
+/** The client itself behind a `bindAbortSignal` proxy (for caches shared by every caller). */
+export function unbound<T extends object>(client: T): T {
+  return ((client as Record<symbol, unknown>)[UNBOUND] as T | undefined) ?? client;
+}
+
 /** The signal of the Mattermost call being started: set only while a bound method runs synchronously. */
 let startingSignal: AbortSignal | undefined;
 
@@ -109,6 +116,7 @@ let startingSignal: AbortSignal | undefined;
 export function bindAbortSignal<T extends object>(client: T, signal: AbortSignal): T {
   return new Proxy(client, {
     get(target, prop) {
+      if (prop === UNBOUND) return target;
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {

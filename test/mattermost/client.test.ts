@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { botTeams } from '../../src/tools/toolsets/common';
 import express from 'express';
 import { ClientError } from '@mattermost/client';
 import {
@@ -12,6 +13,7 @@ import {
   MattermostError,
   retryAfterMs,
   bindAbortSignal,
+  unbound,
   type MattermostClientOptions,
 } from '../../src/mattermost/client';
 import { connectRedis, cleanupPrefix, testPrefix } from '../helpers/redis';
@@ -174,6 +176,19 @@ describe('resilient Client4', () => {
     const err = await failure(p);
     expect(err.kind).toBe('aborted');
     expect(server.hits.get('GET /api/v4/users/me')).toBe(1);
+  });
+
+  it('caches shared by all callers see through bound clients (unbound)', async () => {
+    const c = client();
+    expect(unbound(c)).toBe(c);
+    expect(unbound(bindAbortSignal(c, new AbortController().signal))).toBe(c);
+    const ctx = () =>
+      ({
+        services: { mattermost: bindAbortSignal(c, new AbortController().signal), config: { BRIDGE_TEAMS: [] } },
+      }) as unknown as Parameters<typeof botTeams>[0];
+    await botTeams(ctx());
+    await botTeams(ctx()); // another call, another bound client: the memo still answers
+    expect(server.hits.get('GET /api/v4/users/me/teams')).toBe(1);
   });
 
   it('binds the signal to the calls made through the bound client only', async () => {

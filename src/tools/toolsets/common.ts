@@ -10,7 +10,13 @@ import type { Post } from '@mattermost/types/posts';
 import type { Team } from '@mattermost/types/teams';
 import type { UserProfile } from '@mattermost/types/users';
 import { z, type ZodRawShape } from 'zod';
-import { FileTooLargeError, bindAbortSignal, isMattermostError, type ResilientClient4 } from '../../mattermost/client';
+import {
+  FileTooLargeError,
+  bindAbortSignal,
+  isMattermostError,
+  unbound,
+  type ResilientClient4,
+} from '../../mattermost/client';
 import { ID_PATTERN, parseChannelRef, parsePostRef, parseUserRef } from '../../mattermost/refs';
 import type { ChannelRef } from '../../policy/types';
 import type { ToolContext } from '../context';
@@ -302,13 +308,14 @@ function memo<T>(map: WeakMap<Client4, Memo<T>>, client: Client4, ttl: number, l
 }
 
 export function botUser(ctx: Ctx): Promise<UserProfile> {
-  const client = ctx.services.mattermost;
+  // the client itself, not a call's bound one: the memo is shared, and no caller's cancellation should fail it
+  const client = unbound(ctx.services.mattermost);
   return mm(() => memo(meMemo, client, ME_TTL, () => client.getMe()));
 }
 
 /** The bot's teams, narrowed to BRIDGE_TEAMS when it is set. */
 export async function botTeams(ctx: Ctx): Promise<Team[]> {
-  const client = ctx.services.mattermost;
+  const client = unbound(ctx.services.mattermost); // as in botUser
   const all = await mm(() => memo(teamsMemo, client, TEAMS_TTL, () => client.getMyTeams()));
   const only = ctx.services.config.BRIDGE_TEAMS;
   return only.length ? all.filter((t) => only.includes(t.name) || only.includes(t.id)) : all;
