@@ -19,6 +19,7 @@ import { sendPostResponse, sendWebResponse, toWebRequest } from '../../src/mcp/h
 import { RedisEventStore } from '../../src/mcp/event-store';
 import { redisKeys } from '../../src/redis/keys';
 import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
+import { eventually } from './harness';
 
 const WAIT_MS = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
@@ -176,7 +177,7 @@ describe('DirectPost', () => {
     while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
     const primingId = /^id: (\S+)\n/.exec(text)![1];
     ac.abort();
-    await sleep(50);
+    await eventually(() => srv.post.answering === 0, 5000, 'the server to see the client leave');
     const resumed = await fetch(srv.url, {
       headers: { ...headers, accept: 'text/event-stream', 'last-event-id': primingId },
     });
@@ -189,6 +190,28 @@ describe('DirectPost', () => {
     expect(answer).toHaveLength(1);
     expect(answer[0].id).toBe('r1');
     expect(answer[0].result.content[0].text).toBe('slept 600');
+  });
+
+  it('sends the answer to a resumed stream even while the old connection still looks open', async () => {
+    const ac = new AbortController();
+    const res = await post(
+      { jsonrpc: '2.0', id: 'r2', method: 'tools/call', params: { name: 'slow', arguments: { ms: 600, steps: 1 } } },
+      ac.signal,
+    );
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+    const primingId = /^id: (\S+)\n/.exec(text)![1];
+    // the client resumes without the server having seen its POST go (a proxy may hold it open)
+    const resumed = await fetch(srv.url, {
+      headers: { ...headers, accept: 'text/event-stream', 'last-event-id': primingId },
+      signal: AbortSignal.timeout(5000),
+    });
+    const replay = await resumed.text();
+    ac.abort();
+    const answer = replay.split('\n').filter((l) => l.startsWith('data: {'));
+    expect(answer).toHaveLength(1);
+    expect((JSON.parse(answer[0].slice(6)) as { id: string }).id).toBe('r2');
   });
 
   it('leaves what it does not take to the SDK, which answers as before', async () => {

@@ -48,6 +48,7 @@ type Internals = {
   _closed?: boolean;
   _requestToStreamMapping?: Map<RequestId, string>;
   _resumableStreams?: Set<string>;
+  _streamMapping?: Map<string, unknown>;
 };
 
 type Call = {
@@ -91,6 +92,7 @@ export class DirectPost {
       typeof t.send !== 'function' ||
       !(t._requestToStreamMapping instanceof Map) ||
       !(t._resumableStreams instanceof Set) ||
+      !(t._streamMapping instanceof Map) ||
       typeof t._closed !== 'boolean'
     ) {
       return;
@@ -100,6 +102,12 @@ export class DirectPost {
     t.send = (message, options) => {
       const id = isResponse(message) ? message.id : options?.relatedRequestId;
       const call = id === undefined ? undefined : this.calls.get(id);
+      // the client resumed this stream (GET with Last-Event-ID) before its POST's close reached us
+      if (call?.mode === 'sse' && call.primed && t._streamMapping!.has(call.streamId)) {
+        this.handOver(call);
+        call.res.end(); // the client reads the resumed stream now
+        call.done();
+      }
       if (!call || call.mode === 'sdk') {
         // handed over: the SDK stores it (and writes it to a resumed stream) and drops its own mapping
         if (call && isResponse(message)) this.calls.delete(call.id);
@@ -242,15 +250,22 @@ export class DirectPost {
   private onClose(call: Call): void {
     if (this.calls.get(call.id) !== call) return;
     clearTimeout(call.timer);
-    const t = this.t!;
-    if (call.mode === 'sse' && call.primed && !t._closed) {
-      // as the SDK does when a primed stream drops: store the rest, a GET with Last-Event-ID resumes it
-      call.mode = 'sdk';
-      t._requestToStreamMapping!.set(call.id, call.streamId);
-      t._resumableStreams!.add(call.streamId);
-    } else {
-      call.mode = 'gone';
-    }
+    if (call.mode === 'sse' && call.primed && !this.t!._closed) this.handOver(call);
+    else if (call.mode !== 'sdk') call.mode = 'gone';
     call.done();
+  }
+
+  /** As the SDK does when a primed stream drops: it stores the rest, a GET with Last-Event-ID resumes it. */
+  private handOver(call: Call): void {
+    call.mode = 'sdk';
+    this.t!._requestToStreamMapping!.set(call.id, call.streamId);
+    this.t!._resumableStreams!.add(call.streamId);
+  }
+
+  /** Calls this path still answers itself (not handed to the SDK). */
+  get answering(): number {
+    let n = 0;
+    for (const c of this.calls.values()) if (c.mode !== 'sdk') n++;
+    return n;
   }
 }
