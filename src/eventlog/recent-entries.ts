@@ -12,14 +12,8 @@
  */
 import { compareCursors } from './cursor';
 
-export type RecentEntry = {
-  id: string;
-  type: string;
-  channel: string;
-  /** Resource stream URIs of the entry; undefined when the entry did not say. */
-  uris?: ReadonlySet<string>;
-  json: string;
-};
+/** A firehose entry as XREAD returned it, and the resource stream URIs it names (undefined: it did not say). */
+export type RecentEntry = { entry: [id: string, fields: string[]]; uris?: ReadonlySet<string> };
 
 export class RecentEntries {
   private entries: RecentEntry[] = [];
@@ -37,10 +31,10 @@ export class RecentEntries {
   /** Entries read right after the newest one held (XREAD from it), oldest first. */
   push(raw: [id: string, fields: string[]][]): void {
     if (this.floor === undefined) return;
-    for (const [id, fields] of raw) this.entries.push(fromFields(id, fields));
+    for (const entry of raw) this.entries.push({ entry, uris: urisOf(entry[1]) });
     const excess = this.entries.length - this.capacity;
     if (excess > 0) {
-      this.floor = this.entries[excess - 1].id;
+      this.floor = this.entries[excess - 1].entry[0];
       this.entries = this.entries.slice(excess);
     }
   }
@@ -54,25 +48,16 @@ export class RecentEntries {
     let hi = entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareCursors(entries[mid].id, cursor) <= 0) lo = mid + 1;
+      if (compareCursors(entries[mid].entry[0], cursor) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return entries.slice(lo);
   }
-
-  get size(): number {
-    return this.entries.length;
-  }
 }
 
-function fromFields(id: string, fields: string[]): RecentEntry {
-  const e: RecentEntry = { id, type: '', channel: '', json: '' };
+function urisOf(fields: string[]): ReadonlySet<string> | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const v = fields[i + 1];
-    if (fields[i] === 't') e.type = v;
-    else if (fields[i] === 'c') e.channel = v;
-    else if (fields[i] === 'r') e.json = v;
-    else if (fields[i] === 'u') e.uris = new Set(v ? v.split(' ') : []);
+    if (fields[i] === 'u') return new Set(fields[i + 1] ? fields[i + 1].split(' ') : []);
   }
-  return e;
+  return undefined;
 }

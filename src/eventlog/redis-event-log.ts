@@ -11,7 +11,6 @@ import { URIS } from '../updates/uris';
 import { APPEND_SCRIPT } from './append-script';
 import { ZERO_CURSOR, compareCursors, cursorTime, maxCursor, normalizeCursor } from './cursor';
 import { HeadWatcher } from './head-watcher';
-import type { RecentEntry } from './recent-entries';
 import {
   CursorExpiredError,
   type EventFilter,
@@ -139,10 +138,10 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
         if (!e.uris) return undefined;
         if (!uris.some((uri) => e.uris!.has(uri))) continue;
       }
-      const update = decodeRecent(e, filter);
+      const update = decode(e.entry, filter);
       if (update) {
         updates.push(update);
-        if (updates.length === limit) return { updates, nextCursor: e.id };
+        if (updates.length === limit) return { updates, nextCursor: e.entry[0] };
       }
     }
     return { updates, nextCursor: maxCursor(view.head, after) };
@@ -354,11 +353,6 @@ function mergeEntries(pages: StreamEntry[][], boundary: string | undefined, orde
     out.push(e);
   }
   return out;
-}
-
-/** `decode` for a window entry. */
-function decodeRecent(e: RecentEntry, filter: Filter): UpdateRecord | undefined {
-  return decode([e.id, ['t', e.type, 'c', e.channel, 'r', e.json]], filter);
 }
 
 function decode(entry: StreamEntry, filter: Filter): UpdateRecord | undefined {

@@ -32,7 +32,7 @@ import { DirectPost } from './http/direct-post';
 import { DirectSse } from './http/direct-sse';
 import { RedisEventStore, STANDALONE_STREAM_ID } from './event-store';
 import type { FanOut, Subscriber } from './fanout';
-import { JSON_ANSWER_WAIT_MS, sendPostResponse, sendWebResponse, toWebRequest } from './http/node-adapter';
+import { JSON_ANSWER_WAIT_MS, sendPostResponse, sendWebResponse, sseEvent, toWebRequest } from './http/node-adapter';
 import { Outbox } from './outbox';
 import { resourceAllowed } from './resources';
 import { buildMcpServer, subscriptionError } from './server';
@@ -283,7 +283,7 @@ export class SessionManager {
       if (r.ok && standalone) {
         session.standalone = res;
         session.direct.attach(res);
-        if (primingId) prefix = `id: ${primingId}\ndata: \n\n`;
+        if (primingId) prefix = sseEvent(undefined, primingId);
       }
       return r;
     });

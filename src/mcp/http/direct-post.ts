@@ -38,6 +38,8 @@ import {
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import { sseEvent } from './node-adapter';
 
 type RequestId = string | number;
 type Send = (message: JSONRPCMessage, options?: TransportSendOptions) => Promise<void>;
@@ -66,14 +68,8 @@ type Call = {
   done: () => void;
 };
 
-const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
-
 function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
   return 'id' in message && ('result' in message || 'error' in message);
-}
-
-function sseEvent(message: JSONRPCMessage | undefined, eventId: string | undefined): string {
-  return `${message ? 'event: message\n' : ''}${eventId ? `id: ${eventId}\n` : ''}data: ${message ? JSON.stringify(message) : ''}\n\n`;
 }
 
 export class DirectPost {
@@ -130,7 +126,7 @@ export class DirectPost {
     if ((typeof id !== 'string' && typeof id !== 'number') || this.calls.has(id)) return undefined;
     const accept = req.headers.accept ?? '';
     if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
-    if (!JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) return undefined;
+    if (!isJsonContentType(req.headers['content-type'])) return undefined;
     const version = req.headers['mcp-protocol-version'];
     if (Array.isArray(version) || (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version))) {
       return undefined;

@@ -20,7 +20,7 @@ import type { ServerResponse } from 'node:http';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { STANDALONE_STREAM_ID } from '../event-store';
-import { corkForThisTick } from './node-adapter';
+import { corkForThisTick, sseEvent } from './node-adapter';
 
 type WriteSse = (controller: unknown, encoder: unknown, message: JSONRPCMessage, eventId?: string) => boolean;
 type Internals = {
@@ -78,7 +78,7 @@ export class DirectSse {
   private write(res: ServerResponse, message: JSONRPCMessage, eventId?: string): boolean {
     if (res.writableEnded || res.destroyed) return false;
     corkForThisTick(res); // events written in the same tick leave in one socket write
-    res.write(`event: message\n${eventId ? `id: ${eventId}\n` : ''}data: ${JSON.stringify(message)}\n\n`);
+    res.write(sseEvent(message, eventId));
     this.written++;
     return true;
   }

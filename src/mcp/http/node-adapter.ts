@@ -7,6 +7,7 @@
  * closes the session) instead of buffering without bound.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const headers = new Headers();
@@ -18,6 +19,15 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
   const host = req.headers.host ?? 'localhost';
   // The body was already parsed by express.json() and is handed to the transport as parsedBody.
   return new Request(`http://${host}${req.url ?? '/'}`, { method: req.method, headers, signal });
+}
+
+/**
+ * One SSE event as the SDK's transport writes it (`writeSSEEvent`, `writePrimingEvent`): a message
+ * event with its id, or without a message the priming event (an id and empty data).
+ */
+export function sseEvent(message: JSONRPCMessage | undefined, eventId: string | undefined): string {
+  const id = eventId ? `id: ${eventId}\n` : '';
+  return message ? `event: message\n${id}data: ${JSON.stringify(message)}\n\n` : `${id}data: \n\n`;
 }
 
 const corked = new WeakSet<ServerResponse>();
