@@ -10,7 +10,7 @@ import type { BridgeServices } from '../app/services';
 import { ALL_TOOLS, selectTools } from '../tools/inventory';
 import { ApiKeyAuthenticator, type Identity } from './auth';
 import { FanOut } from './fanout';
-import { createHttpApp, type ReadinessCheck } from './http/app';
+import { createHttpHandler, type ReadinessCheck } from './http/app';
 import { SessionManager } from './sessions';
 import { installSdkFastPath } from './sdk-fastpath';
 import type { AnyTool } from './tools';
@@ -65,7 +65,7 @@ export async function startMcpHttp(services: BridgeServices, opts: McpHttpOption
     handoffWaitMs: opts.handoffWaitMs,
   });
   await sessions.start();
-  const app = createHttpApp({
+  const handler = createHttpHandler({
     services,
     sessions,
     auth: new ApiKeyAuthenticator(services.config, services.policy),
@@ -74,7 +74,7 @@ export async function startMcpHttp(services: BridgeServices, opts: McpHttpOption
     readiness: opts.readiness,
     mount: opts.mount,
   });
-  const server = createServer(app);
+  const server = createServer(handler);
   // SSE streams are long-lived: no request timeout, keep idle sockets a while.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;

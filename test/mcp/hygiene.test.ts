@@ -3,6 +3,7 @@
  * changes nothing (no session, no subscription, no state in Redis).
  */
 import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { Redis } from 'ioredis';
 import { startMcpHttp, type McpHttpHandle } from '../../src/mcp/start';
 import { MCP_MAX_BODY_BYTES } from '../../src/mcp/http/app';
@@ -27,14 +28,17 @@ const INIT = {
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 };
 
-function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Raw> {
+function raw(
+  url: string,
+  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<Raw> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
         host: u.hostname,
         port: u.port,
-        path: u.pathname,
+        path: opts.path ?? u.pathname,
         method: opts.method ?? 'POST',
         headers: {
           'content-type': 'application/json',
@@ -158,6 +162,47 @@ describe('/mcp hygiene', () => {
     });
     expect(r.status).toBe(404);
     await client.close();
+  });
+
+  it('reads gzip bodies, refuses other encodings and charsets with 415, an empty body with 400', async () => {
+    const auth = { authorization: `Bearer ${READ_KEY}` };
+    const zipped = await raw(mcp.url, {
+      headers: { ...auth, 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(INIT)),
+    });
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers['mcp-session-id']).toBeTruthy();
+    await mcp.sessions.close(mcp.sessions.get(String(zipped.headers['mcp-session-id']))!, 'test', true);
+    const before = await sessionsInRedis();
+    const cases: [Record<string, string>, string | Buffer, number, RegExp][] = [
+      [{ 'content-encoding': 'compress' }, JSON.stringify(INIT), 415, /Content-Encoding "compress"/],
+      [{ 'content-type': 'application/json; charset=latin1' }, JSON.stringify(INIT), 415, /charset "latin1"/],
+      [{ 'content-encoding': 'gzip' }, 'not gzip at all', 400, /not valid gzip/],
+      [{}, '', 400, /empty body/],
+      [{}, '"a string"', 400, /invalid JSON/],
+    ];
+    for (const [headers, body, status, message] of cases) {
+      const r = await raw(mcp.url, { headers: { ...auth, ...headers }, body });
+      expect([r.status, JSON.parse(r.body).error.message]).toEqual([status, expect.stringMatching(message)]);
+    }
+    expect(await sessionsInRedis()).toBe(before);
+  });
+
+  it('routes /mcp like express did (trailing slash, query, letter case) and answers other methods with 405', async () => {
+    const auth = { authorization: `Bearer ${READ_KEY}` };
+    for (const path of ['/mcp/', '/MCP?x=1']) {
+      const r = await raw(mcp.url, {
+        path,
+        headers: auth,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      expect(r.status).toBe(400); // reached the session manager: no session yet
+    }
+    const put = await raw(mcp.url, { method: 'PUT', headers: auth, body: '{}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET, POST, DELETE');
+    const other = await raw(mcp.url, { method: 'GET', path: '/mcpx', headers: auth });
+    expect(other.status).toBe(404);
   });
 
   it('answers an oversized body with 413 and creates nothing', async () => {

@@ -85,8 +85,35 @@ describe('KeyRateLimiter', () => {
   it('counts in Redis every request it let through without waiting', async () => {
     const l = limiter(100);
     await run(l, 'k', [1, 1, 5, 1, 10]);
-    // the last consumes may still be on their way: a later command on the same connection runs after them
+    await l.flush();
     const stored = await redis.get(`${prefix}:${n}:k`);
     expect(Number(stored)).toBe(18);
+  });
+
+  it('sends the points of requests let through together, not one consume each', async () => {
+    class Counting extends RateLimiterRedis {
+      calls = 0;
+      override consume(...args: Parameters<RateLimiterRedis['consume']>) {
+        this.calls++;
+        return super.consume(...args);
+      }
+    }
+    const store = new Counting({ storeClient: redis, keyPrefix: `${prefix}:${++n}`, points: 1000, duration: 60 });
+    const l = new KeyRateLimiter(store, () => undefined, 20);
+    await l.consume('b'); // unknown key: waits for Redis
+    for (let i = 0; i < 200; i++) await l.consume('b');
+    await new Promise((r) => setTimeout(r, 60)); // the flush timer
+    await l.flush();
+    expect(store.calls).toBeLessThanOrEqual(3);
+    expect(Number(await redis.get(`${prefix}:${n}:b`))).toBe(201);
+  });
+
+  it('counts the unsent points when a request has to wait for Redis', async () => {
+    const l = limiter(5);
+    await l.consume('u'); // answer: 4 left
+    for (let i = 0; i < 4; i++) await l.consume('u'); // let through locally, unsent
+    const err = await l.consume('u').catch((e: unknown) => e); // estimate spent: waits, sending 4 + 1
+    expect(err).toBeInstanceOf(RateLimiterRes);
+    expect(Number(await redis.get(`${prefix}:${n}:u`))).toBe(6);
   });
 });

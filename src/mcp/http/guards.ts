@@ -4,7 +4,6 @@
  * and an Origin, when sent, must be one of those hosts or listed in
  * BRIDGE_ALLOWED_ORIGINS. Failures get 403 with a JSON-RPC error body.
  */
-import type { RequestHandler } from 'express';
 import type { BridgeConfig } from '../../config/load';
 
 const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
@@ -60,22 +59,14 @@ export function forbidden(message: string) {
   return { jsonrpc: '2.0', error: { code: -32000, message }, id: null };
 }
 
-export function hostOriginGuard(policy: HostPolicy): RequestHandler {
-  return (req, res, next) => {
-    const host = req.headers.host;
-    if (!hostAllowed(policy, host)) {
-      res
-        .status(403)
-        .json(forbidden(`Invalid Host header: ${String(host ?? '').slice(0, 100)}; add it to BRIDGE_ALLOWED_HOSTS`));
-      return;
-    }
-    const origin = req.headers.origin;
-    if (!originAllowed(policy, origin)) {
-      res
-        .status(403)
-        .json(forbidden(`Invalid Origin header: ${String(origin).slice(0, 100)}; add it to BRIDGE_ALLOWED_ORIGINS`));
-      return;
-    }
-    next();
-  };
+/** Why a request's Host or Origin is refused (the 403 message), or undefined when both pass. */
+export function hostOriginProblem(policy: HostPolicy, headers: { host?: string; origin?: string }): string | undefined {
+  if (!hostAllowed(policy, headers.host)) {
+    return `Invalid Host header: ${String(headers.host ?? '').slice(0, 100)}; add it to BRIDGE_ALLOWED_HOSTS`;
+  }
+  const origin = headers.origin;
+  if (!originAllowed(policy, origin)) {
+    return `Invalid Origin header: ${String(origin).slice(0, 100)}; add it to BRIDGE_ALLOWED_ORIGINS`;
+  }
+  return undefined;
 }

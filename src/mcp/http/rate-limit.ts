@@ -1,66 +1,100 @@
 /**
- * The per-key request budget of /mcp, without a Redis round trip on the
- * request's path while the key clearly has budget left.
+ * The per-key request budget of /mcp, without a Redis round trip per request
+ * while the key clearly has budget left.
  *
- * Every request is still consumed in Redis (`RateLimiterRedis`, shared by all
+ * Every request is still counted in Redis (`RateLimiterRedis`, shared by all
  * instances), but a request need not wait for the answer when the last answer
- * seen here, minus the requests consumed here since, still leaves at least one
- * point in the same window. That estimate is a lower bound on what Redis holds
- * for a key only this instance uses (commands on one connection run in order),
- * so a single instance answers 429 exactly when it did before; with several
- * instances a key may overshoot by what the others consumed since the last
- * answer. Unknown, spent or expired estimates wait for Redis as before.
+ * seen here, minus what was counted here since, still leaves at least one point
+ * in the same window. Such requests are counted locally and sent to Redis
+ * together, as one consume of several points, at most `flushMs` later (one
+ * script call for a burst of requests instead of one each). The estimate is a
+ * lower bound on what Redis holds for a key only this instance uses, so a
+ * single instance answers 429 exactly when a consume per request would; with
+ * several instances a key may overshoot by what the others counted since the
+ * last answer, plus what they have not sent yet. Unknown, spent or expired
+ * estimates wait for Redis, taking the points not yet sent along.
  */
 import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 
+/** How long points counted locally may wait before they are sent to Redis. */
+export const RATE_FLUSH_MS = 100;
+
 type Estimate = {
-  /** Points left after the consume numbered `seq`, less the consumes issued since. */
+  /** Points left in the window as far as this instance can tell (answers less everything counted since). */
   remaining: number;
   /** Local time at which the window ends. */
   resetAt: number;
-  /** Consumes issued for the key, and the latest one whose answer was applied. */
-  issued: number;
+  /** Points sent to Redis so far, and the running total up to the latest consume whose answer was applied. */
+  sent: number;
   applied: number;
+  /** Points let through here and not sent yet. */
+  unsent: number;
 };
 
 export class KeyRateLimiter {
   private readonly estimates = new Map<string, Estimate>();
+  private flushTimer?: NodeJS.Timeout;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly limiter: RateLimiterRedis,
-    /** A consume that failed (not a 429) after the request was let through. */
+    /** A consume that failed (not a 429) after its requests were let through. */
     private readonly onBackgroundError: (err: unknown) => void,
+    private readonly flushMs = RATE_FLUSH_MS,
   ) {}
 
   /** Resolves when the request may go on; rejects with a RateLimiterRes when the key is over its budget. */
   async consume(key: string): Promise<void> {
-    let e = this.estimates.get(key);
-    if (!e) this.estimates.set(key, (e = { remaining: 0, resetAt: 0, issued: 0, applied: 0 }));
-    const est = e;
-    const seq = ++est.issued;
-    const answer = this.limiter.consume(key).then(
-      (res) => this.apply(est, seq, res.remainingPoints, res.msBeforeNext),
+    let est = this.estimates.get(key);
+    if (!est) this.estimates.set(key, (est = { remaining: 0, resetAt: 0, sent: 0, applied: 0, unsent: 0 }));
+    if (est.remaining >= 1 && Date.now() < est.resetAt) {
+      est.remaining--;
+      est.unsent++;
+      this.flushTimer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
+      return;
+    }
+    await this.send(key, est, est.unsent + 1);
+  }
+
+  /** Sends every key's unsent points now; resolves when Redis has answered all consumes sent so far. */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const [key, est] of this.estimates) {
+      if (est.unsent > 0) {
+        this.send(key, est, est.unsent).catch((err: unknown) => {
+          if (!(err instanceof RateLimiterRes)) this.onBackgroundError(err);
+        });
+      }
+    }
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private send(key: string, est: Estimate, points: number): Promise<void> {
+    est.unsent = 0;
+    est.sent += points;
+    const upTo = est.sent;
+    const answer = this.limiter.consume(key, points).then(
+      (res) => this.apply(est, upTo, res.remainingPoints, res.msBeforeNext),
       (err: unknown) => {
-        if (err instanceof RateLimiterRes) this.apply(est, seq, 0, err.msBeforeNext);
+        if (err instanceof RateLimiterRes) this.apply(est, upTo, 0, err.msBeforeNext);
         else est.resetAt = 0; // no answer: the next requests wait for Redis
         throw err;
       },
     );
-    if (est.remaining >= 1 && Date.now() < est.resetAt) {
-      est.remaining--;
-      answer.catch((err: unknown) => {
-        if (!(err instanceof RateLimiterRes)) this.onBackgroundError(err);
-      });
-      return;
-    }
-    await answer;
+    this.inFlight.add(answer);
+    void answer.then(
+      () => this.inFlight.delete(answer),
+      () => this.inFlight.delete(answer),
+    );
+    return answer;
   }
 
-  private apply(est: Estimate, seq: number, remaining: number, msBeforeNext: number): void {
-    if (seq <= est.applied) return;
-    est.applied = seq;
-    est.remaining = remaining - (est.issued - seq);
+  private apply(est: Estimate, upTo: number, remaining: number, msBeforeNext: number): void {
+    if (upTo <= est.applied) return;
+    est.applied = upTo;
+    est.remaining = remaining - (est.sent - upTo) - est.unsent;
     est.resetAt = Date.now() + msBeforeNext;
   }
 }
