@@ -34,6 +34,7 @@ import type { Redis } from 'ioredis';
 import type { EventStore, EventId, StreamId } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { RedisKeys } from '../redis/keys';
+import { LuaScript } from '../redis/script';
 
 /** The SDK's id of the standalone GET stream (webStandardStreamableHttp.js). */
 export const STANDALONE_STREAM_ID = '_GET_stream';
@@ -93,14 +94,44 @@ type PendingAdd = {
   reject: (err: unknown) => void;
 };
 const pendingAdds = new Map<Redis, PendingAdd[]>();
+/** Writes sent and not answered yet, per connection: a replay waits for them (see `settled`). */
+const inFlight = new Map<Redis, Set<Promise<unknown>>>();
+
+/** Adds per script call: a call of 200 XADDs holds Redis for about a millisecond. */
+const ADDS_PER_CALL = 200;
+/** A failed XADD comes back as this prefix and its message (entry ids start with a digit). */
+const FAILED = 'ERR ';
+
+/**
+ * XADD (+ PEXPIRE when the ttl is not 0) of each event of a batch, in order; ARGV holds per event its
+ * MAXLEN, ttl, field count and fields. A failed XADD fails only its own event.
+ */
+const ADD_EVENTS = new LuaScript(`
+local out = {}
+local a = 1
+for i = 1, #KEYS do
+  local max, ttl, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local fields = {}
+  for j = 1, n do fields[j] = ARGV[a + 2 + j] end
+  a = a + 3 + n
+  local id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, '*', unpack(fields))
+  if type(id) == 'table' then
+    out[i] = '${FAILED}' .. tostring(id.err)
+  else
+    out[i] = id
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
+return out`);
 
 /**
  * XADD (+ PEXPIRE when `ttlMs` is given) of one event, sent with every other
- * event stored in the same event-loop turn (any session) as one pipeline: an
- * update fanned out to 1,000 sessions is one write to Redis instead of 1,000
- * MULTIs, which the fan-out benchmark showed to be the bridge's main cost per
- * notification. Commands run in call order, so each stream keeps its order;
- * the two need not be atomic.
+ * event stored in the same event-loop turn (any session) as one script call
+ * per 200: an update fanned out to 1,000 sessions is a few commands instead of
+ * 1,000 MULTIs (the fan-out benchmark's main cost per notification at first)
+ * or 1,000 pipelined XADDs (ioredis spends about 14 µs of CPU on each command,
+ * a script call about 3 µs per event). Events are written in call order, so
+ * each stream keeps its order; the two commands of an event need not be atomic.
  */
 function batchedXadd(
   redis: Redis,
@@ -124,28 +155,39 @@ function flushAdds(redis: Redis): void {
   const batch = pendingAdds.get(redis);
   pendingAdds.delete(redis);
   if (!batch?.length) return;
-  const pipe = redis.pipeline();
-  const replyAt: number[] = [];
-  let n = 0;
-  for (const a of batch) {
-    replyAt.push(n);
-    pipe.xadd(a.key, 'MAXLEN', '~', String(a.max), '*', ...a.fields);
-    n++;
-    if (a.ttlMs !== undefined) {
-      pipe.pexpire(a.key, a.ttlMs);
-      n++;
-    }
+  let sent = inFlight.get(redis);
+  if (!sent) inFlight.set(redis, (sent = new Set()));
+  for (let i = 0; i < batch.length; i += ADDS_PER_CALL) {
+    const part = batch.slice(i, i + ADDS_PER_CALL);
+    const args: (string | number)[] = [];
+    for (const a of part) args.push(a.max, a.ttlMs ?? 0, a.fields.length, ...a.fields);
+    const call = ADD_EVENTS.run(
+      redis,
+      part.map((a) => a.key),
+      args,
+    ).then(
+      (ids) => {
+        part.forEach((a, j) => {
+          const id = (ids as unknown[] | null)?.[j];
+          if (typeof id !== 'string') a.reject(new Error('XADD returned no id'));
+          else if (id.startsWith(FAILED)) a.reject(new Error(id.slice(FAILED.length)));
+          else a.resolve(id);
+        });
+      },
+      (err: unknown) => part.forEach((a) => a.reject(err)),
+    );
+    sent.add(call);
+    void call.then(() => sent.delete(call));
   }
-  pipe.exec().then(
-    (results) => {
-      batch.forEach((a, i) => {
-        const [err, id] = results?.[replyAt[i]] ?? [new Error('no reply'), null];
-        if (err || typeof id !== 'string') a.reject(err ?? new Error('XADD returned no id'));
-        else a.resolve(id);
-      });
-    },
-    (err) => batch.forEach((a) => a.reject(err)),
-  );
+}
+
+/**
+ * Sends what is pending and resolves once every add sent before is answered: a read after it sees
+ * them all, even when a script call had to be repeated as EVAL (Redis lost its scripts).
+ */
+async function settled(redis: Redis): Promise<void> {
+  flushAdds(redis);
+  await Promise.all([...(inFlight.get(redis) ?? [])]);
 }
 
 export class RedisEventStore implements EventStore {
@@ -208,9 +250,9 @@ export class RedisEventStore implements EventStore {
     if (!isReplayable(message) || (response && !known)) return id;
     this.held.push({ streamId, n, message });
     if (response) this.responseStreams.set((message as { id: string | number }).id, streamId);
-    if (this.held.length >= MAX_HELD) this.persistHeld();
+    if (this.held.length >= MAX_HELD) void this.persistHeld();
     else if (!this.holdTimer) {
-      this.holdTimer = setTimeout(() => this.persistHeld(), this.holdMs);
+      this.holdTimer = setTimeout(() => void this.persistHeld(), this.holdMs);
       this.holdTimer.unref();
     }
     return id;
@@ -232,8 +274,11 @@ export class RedisEventStore implements EventStore {
     if (streams.size) this.held = this.held.filter((h) => !streams.has(h.streamId));
   }
 
-  /** Writes the held request-stream events (the hold ended, a replay or a hand-over needs them). */
-  persistHeld(): void {
+  /**
+   * Writes the held request-stream events (the hold ended, a replay or a hand-over needs them); resolves
+   * when Redis has them and everything stored before.
+   */
+  persistHeld(): Promise<void> {
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
     const held = this.held;
@@ -245,7 +290,7 @@ export class RedisEventStore implements EventStore {
         this.onWriteError,
       );
     }
-    flushAdds(this.redis);
+    return settled(this.redis);
   }
 
   async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
@@ -264,8 +309,7 @@ export class RedisEventStore implements EventStore {
     after: number,
     send: (eventId: EventId, message: JSONRPCMessage) => Promise<void>,
   ): Promise<void> {
-    this.persistHeld();
-    flushAdds(this.redis);
+    await this.persistHeld();
     let start = '-';
     for (;;) {
       const page = await this.redis.xrange(this.keyOf('r'), start, '+', 'COUNT', PAGE);
@@ -299,6 +343,7 @@ export class RedisEventStore implements EventStore {
     const streamId = parsed ? await this.getStreamIdForEventId(lastEventId) : undefined;
     if (!parsed || !streamId) throw new Error(`unknown event id ${JSON.stringify(lastEventId.slice(0, 64))}`);
     const key = this.keyOf(parsed.kind);
+    await settled(this.redis);
     let start = `(${parsed.entryId}`;
     for (;;) {
       const page = await this.redis.xrange(key, start, '+', 'COUNT', PAGE);
@@ -325,7 +370,7 @@ export class RedisEventStore implements EventStore {
     this.holdTimer = undefined;
     this.held = [];
     this.responseStreams.clear();
-    flushAdds(this.redis); // what is written behind goes first, not after the unlink
+    await settled(this.redis); // what is written behind goes first, not after the unlink
     await this.redis.unlink(this.keyOf('g'), this.keyOf('r'));
   }
 }

@@ -565,7 +565,7 @@ export class SessionManager {
       await session.store.clear().catch(() => undefined);
       this.log.info({ session: session.id, key: session.identity.keyName, reason: ending.reason }, 'MCP session ended');
     } else {
-      session.store.persistHeld(); // another instance may resume its request streams
+      await session.store.persistHeld(); // another instance may resume its request streams
     }
   }
 }

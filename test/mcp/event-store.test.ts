@@ -116,6 +116,28 @@ describe('RedisEventStore', () => {
     expect(got.map((g) => g.id)).toEqual([later]);
   });
 
+  it('stores the events of many sessions of one turn together, each in order; a failed XADD fails only its own event', async () => {
+    const stores = Array.from({ length: 450 }, (_, i) => new RedisEventStore(redis, keys, `many-${i}`));
+    await redis.set(keys.mcpEvents('many-7'), 'not a stream');
+    const results = await Promise.allSettled(
+      stores.flatMap((st) => [
+        st.storeEvent(STANDALONE_STREAM_ID, note(1)),
+        st.storeEvent(STANDALONE_STREAM_ID, note(2)),
+      ]),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, String(r.reason)]] : []));
+    expect(failed).toEqual([
+      [14, expect.stringMatching(/WRONGTYPE/)],
+      [15, expect.stringMatching(/WRONGTYPE/)],
+    ]);
+    for (const i of [0, 123, 449]) {
+      const ids = [results[2 * i], results[2 * i + 1]].map((r) => (r as PromiseFulfilledResult<string>).value);
+      const { got } = await replay(stores[i], ids[0]);
+      expect(got.map((g) => g.id)).toEqual([ids[1]]);
+      expect(await redis.pttl(keys.mcpEvents(`many-${i}`))).toBeGreaterThan(0);
+    }
+  });
+
   it('keeps sessions apart and rejects ids it never issued', async () => {
     const a = new RedisEventStore(redis, keys, 's4');
     const other = new RedisEventStore(redis, keys, 's5');
