@@ -12,10 +12,14 @@
  *   `keys.mcpRequestEvents(session)` with the stream id and `n` beside the
  *   message (`r<entry-id>`, the former format, is still read).
  *
- * Standalone entry ids come from Redis (XADD *), so they increase across
- * instances and a client can resume on any instance that serves the same
- * Redis. Request streams are on every tool call's path, so nothing there waits
- * for Redis (docs/benchmarks.md, tool overhead): their ids are made here, the
+ * Nothing waits for Redis: a notification is written to the client in the turn
+ * it is sent, and stored behind. Standalone entry ids are made here (`<ms>-<n>`,
+ * rising) and written with XADD as the entry's own id, so a client can resume
+ * on any instance that serves the same Redis. Should one not be above the
+ * stream's last entry (a session moved from an instance whose clock ran ahead),
+ * the entry is stored under a Redis-made id instead: a replay after an id the
+ * client holds may then repeat an event, never skip one. Request streams are
+ * on every tool call's path (docs/benchmarks.md, tool overhead): their ids are made here too, the
  * priming event is not stored at all (replaying after it means "the whole
  * stream"), other events are held for up to `REQUEST_HOLD_MS` and then written
  * — unless the session manager reports first that the HTTP response carrying
@@ -87,6 +91,8 @@ function isResponse(message: JSONRPCMessage): boolean {
 
 type PendingAdd = {
   key: string;
+  /** The entry id to write, or `*` for one Redis picks. */
+  id: string;
   max: number;
   ttlMs: number | undefined;
   fields: string[];
@@ -104,17 +110,21 @@ const FAILED = 'ERR ';
 
 /**
  * XADD (+ PEXPIRE when the ttl is not 0) of each event of a batch, in order; ARGV holds per event its
- * MAXLEN, ttl, field count and fields. A failed XADD fails only its own event.
+ * entry id (or `*`), MAXLEN, ttl, field count and fields. An id not above the stream's last one (another
+ * instance's clock ran ahead) is replaced by `*`. A failed XADD fails only its own event.
  */
 const ADD_EVENTS = new LuaScript(`
 local out = {}
 local a = 1
 for i = 1, #KEYS do
-  local max, ttl, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local want, max, ttl, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local fields = {}
-  for j = 1, n do fields[j] = ARGV[a + 2 + j] end
-  a = a + 3 + n
-  local id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, '*', unpack(fields))
+  for j = 1, n do fields[j] = ARGV[a + 3 + j] end
+  a = a + 4 + n
+  local id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, want, unpack(fields))
+  if type(id) == 'table' and want ~= '*' and string.find(tostring(id.err), 'equal or smaller', 1, true) then
+    id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, '*', unpack(fields))
+  end
   if type(id) == 'table' then
     out[i] = '${FAILED}' .. tostring(id.err)
   else
@@ -139,6 +149,7 @@ function batchedXadd(
   max: number,
   ttlMs: number | undefined,
   fields: string[],
+  id = '*',
 ): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let batch = pendingAdds.get(redis);
@@ -146,7 +157,7 @@ function batchedXadd(
       pendingAdds.set(redis, (batch = []));
       setImmediate(() => flushAdds(redis));
     }
-    batch.push({ key, max, ttlMs, fields, resolve, reject });
+    batch.push({ key, id, max, ttlMs, fields, resolve, reject });
   });
 }
 
@@ -160,7 +171,7 @@ function flushAdds(redis: Redis): void {
   for (let i = 0; i < batch.length; i += ADDS_PER_CALL) {
     const part = batch.slice(i, i + ADDS_PER_CALL);
     const args: (string | number)[] = [];
-    for (const a of part) args.push(a.max, a.ttlMs ?? 0, a.fields.length, ...a.fields);
+    for (const a of part) args.push(a.id, a.max, a.ttlMs ?? 0, a.fields.length, ...a.fields);
     const call = ADD_EVENTS.run(
       redis,
       part.map((a) => a.key),
@@ -206,6 +217,9 @@ export class RedisEventStore implements EventStore {
   private readonly expirySetAt = { g: -Infinity, r: -Infinity };
   /** How long request-stream events wait for `delivered` before they are written. */
   holdMs = REQUEST_HOLD_MS;
+  /** The last GET-stream entry id made here. */
+  private lastMs = 0;
+  private lastSeq = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -231,12 +245,24 @@ export class RedisEventStore implements EventStore {
     return kind === 'g' ? this.keys.mcpEvents(this.sessionId) : this.keys.mcpRequestEvents(this.sessionId);
   }
 
+  /** The GET stream's next entry id, made here so that no event waits for Redis: `<ms>-<n>`, rising. */
+  private nextEntryId(): string {
+    const now = Date.now();
+    if (now > this.lastMs) {
+      this.lastMs = now;
+      this.lastSeq = 0;
+    } else this.lastSeq++;
+    return `${this.lastMs}-${this.lastSeq}`;
+  }
+
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     if (this.muted) return 'r0-0';
     if (streamId !== STANDALONE_STREAM_ID) return this.storeRequestEvent(streamId, message);
-    const max = this.limits.maxStandalone;
+    const id = this.nextEntryId();
     const fields = ['s', streamId, 'm', JSON.stringify(message)];
-    const id = await batchedXadd(this.redis, this.keyOf('g'), max, this.expiryFor('g'), fields);
+    batchedXadd(this.redis, this.keyOf('g'), this.limits.maxStandalone, this.expiryFor('g'), fields, id).catch(
+      this.onWriteError,
+    );
     return `g${id}`;
   }
 
@@ -362,6 +388,11 @@ export class RedisEventStore implements EventStore {
       start = `(${page[page.length - 1][0]}`;
     }
     return streamId;
+  }
+
+  /** Resolves once Redis holds every event stored so far (by any store on this connection). */
+  written(): Promise<void> {
+    return settled(this.redis);
   }
 
   /** Forgets everything stored for the session (called when the session ends for good). */

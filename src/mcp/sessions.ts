@@ -296,7 +296,7 @@ export class SessionManager {
       this.services.keys,
       id,
       { maxStandalone: 10_000, maxRequest: 1_000, ttlMs: this.idleMs },
-      (err) => this.log.warn({ err, session: id }, 'could not store a response for resumption'),
+      (err) => this.log.warn({ err, session: id }, 'could not store an event for resumption (it was sent)'),
     );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,

@@ -117,25 +117,52 @@ describe('RedisEventStore', () => {
   });
 
   it('stores the events of many sessions of one turn together, each in order; a failed XADD fails only its own event', async () => {
-    const stores = Array.from({ length: 450 }, (_, i) => new RedisEventStore(redis, keys, `many-${i}`));
-    await redis.set(keys.mcpEvents('many-7'), 'not a stream');
-    const results = await Promise.allSettled(
-      stores.flatMap((st) => [
-        st.storeEvent(STANDALONE_STREAM_ID, note(1)),
-        st.storeEvent(STANDALONE_STREAM_ID, note(2)),
-      ]),
+    const failed: [number, string][] = [];
+    const stores = Array.from(
+      { length: 450 },
+      (_, i) => new RedisEventStore(redis, keys, `many-${i}`, undefined, (err) => failed.push([i, String(err)])),
     );
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, String(r.reason)]] : []));
+    await redis.set(keys.mcpEvents('many-7'), 'not a stream');
+    const ids: string[][] = [];
+    for (const st of stores) {
+      ids.push([
+        await st.storeEvent(STANDALONE_STREAM_ID, note(1)),
+        await st.storeEvent(STANDALONE_STREAM_ID, note(2)),
+      ]);
+    }
+    await stores[0].written();
     expect(failed).toEqual([
-      [14, expect.stringMatching(/WRONGTYPE/)],
-      [15, expect.stringMatching(/WRONGTYPE/)],
+      [7, expect.stringMatching(/WRONGTYPE/)],
+      [7, expect.stringMatching(/WRONGTYPE/)],
     ]);
     for (const i of [0, 123, 449]) {
-      const ids = [results[2 * i], results[2 * i + 1]].map((r) => (r as PromiseFulfilledResult<string>).value);
-      const { got } = await replay(stores[i], ids[0]);
-      expect(got.map((g) => g.id)).toEqual([ids[1]]);
+      const { got } = await replay(stores[i], ids[i][0]);
+      expect(got.map((g) => g.id)).toEqual([ids[i][1]]);
       expect(await redis.pttl(keys.mcpEvents(`many-${i}`))).toBeGreaterThan(0);
     }
+  });
+
+  it('makes GET-stream ids itself; one not above the last entry (a clock behind) is stored under a new id', async () => {
+    const store = new RedisEventStore(redis, keys, 'ahead');
+    await redis.xadd(
+      keys.mcpEvents('ahead'),
+      '99999999999999-0',
+      's',
+      STANDALONE_STREAM_ID,
+      'm',
+      JSON.stringify(note(0)),
+    );
+    const first = await store.storeEvent(STANDALONE_STREAM_ID, note(1));
+    const second = await store.storeEvent(STANDALONE_STREAM_ID, note(2));
+    expect(second).not.toBe(first);
+    await store.written();
+    // stored after the entry from "the future": a replay after an id the client got repeats, never skips
+    const { got } = await replay(store, first);
+    expect(got.map((g) => (g.message as unknown as { params: { uri: string } }).params.uri)).toEqual([
+      'mattermost://test/0',
+      'mattermost://test/1',
+      'mattermost://test/2',
+    ]);
   });
 
   it('keeps sessions apart and rejects ids it never issued', async () => {
@@ -166,18 +193,22 @@ describe('RedisEventStore', () => {
     try {
       const store = new RedisEventStore(redis, keys, 's7', { maxStandalone: 10, maxRequest: 10, ttlMs: 60_000 });
       await store.storeEvent(STANDALONE_STREAM_ID, note(1));
+      await store.written();
       expect(await redis.pttl(keys.mcpEvents('s7'))).toBeGreaterThan(60_000);
       await redis.persist(keys.mcpEvents('s7'));
       now += 14_000; // within a quarter: the expiry set with the first event still covers this one
       await store.storeEvent(STANDALONE_STREAM_ID, note(2));
+      await store.written();
       expect(await redis.pttl(keys.mcpEvents('s7'))).toBe(-1);
       now += 2_000; // past a quarter: renewed
       await store.storeEvent(STANDALONE_STREAM_ID, note(3));
+      await store.written();
       expect(await redis.pttl(keys.mcpEvents('s7'))).toBeGreaterThan(60_000);
       // another store of the same session (another instance) sets it with its first event
       await redis.persist(keys.mcpEvents('s7'));
       const other = new RedisEventStore(redis, keys, 's7', { maxStandalone: 10, maxRequest: 10, ttlMs: 60_000 });
       await other.storeEvent(STANDALONE_STREAM_ID, note(4));
+      await other.written();
       expect(await redis.pttl(keys.mcpEvents('s7'))).toBeGreaterThan(60_000);
       await store.clear();
     } finally {
