@@ -184,7 +184,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       });
       const f = results.fanout;
       log(
-        `  delivered ${f.delivered}/${f.expected}, p50 ${f.latency.p50} ms, p99 ${f.latency.p99} ms, RSS peak ${f.bridge.rssPeakMB} MB`,
+        `  delivered ${f.delivered}/${f.expected}, p50 ${f.latency.p50} ms, p99 ${f.latency.p99} ms, RSS peak ${f.bridge.rssPeakMB} MB | CPU % bridge ${f.bridge.cpuPct} driver ${f.driverCpuPct} | loop delay p99/max bridge ${f.bridge.loopDelayMs.p99}/${f.bridge.loopDelayMs.max} driver ${f.driverLoopDelayMs.p99}/${f.driverLoopDelayMs.max} ms`,
       );
       await bridge.stop();
       cleanups.pop();

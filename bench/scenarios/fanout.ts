@@ -10,6 +10,7 @@
  * expected = posts × sessions subscribed to their channel. The bridge runs in
  * its own process, whose RSS and CPU are sampled every second.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchWorld } from '../lib/env';
 import { BENCH_KEY } from '../lib/env';
 import type { BridgeChild } from '../lib/bridge';
@@ -45,9 +46,16 @@ export interface FanoutResult {
     cpuPct: number;
     /** Highest 1-second CPU sample, % of one core. */
     cpuPeakPct: number;
+    /** The bridge's event-loop delay: the highest 1-second p99 and the maximum, ms. */
+    loopDelayMs: { p99: number; max: number };
   };
   /** This process (the fake Mattermost and every MCP client) over the same window, % of one core. */
   driverCpuPct: number;
+  /**
+   * This process's event-loop delay over the window, ms: the clients note a notification's arrival only
+   * when this loop reads it, so its delays are part of the measured latencies.
+   */
+  driverLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
 const MB = 2 ** 20;
@@ -98,6 +106,8 @@ export async function fanout(
   if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'start' });
   const samples: BridgeStats[] = [afterConnect];
   const driverCpu0 = process.cpuUsage();
+  const driverLoop = monitorEventLoopDelay({ resolution: 1 });
+  driverLoop.enable();
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
@@ -138,6 +148,7 @@ export async function fanout(
   if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'stop', path: opts.profileTo }, 120_000);
   const end = await bridge.stats();
   const driverCpu = process.cpuUsage(driverCpu0);
+  driverLoop.disable();
   samples.push(end);
   await observer.stop();
 
@@ -183,7 +194,16 @@ export async function fanout(
       rssEndMB: Math.round(end.rss / MB),
       cpuPct: Math.round((cpuUs(afterConnect, end) / wallUs) * 1000) / 10,
       cpuPeakPct: Math.round(cpuPeak * 10) / 10,
+      loopDelayMs: {
+        p99: Math.max(...samples.slice(1).map((x) => x.loopDelayMs.p99)),
+        max: Math.max(...samples.slice(1).map((x) => x.loopDelayMs.max)),
+      },
     },
     driverCpuPct: Math.round(((driverCpu.user + driverCpu.system) / wallUs) * 1000) / 10,
+    driverLoopDelayMs: {
+      p50: Math.round(driverLoop.percentile(50) / 1e4) / 100,
+      p99: Math.round(driverLoop.percentile(99) / 1e4) / 100,
+      max: Math.round(driverLoop.max / 1e4) / 100,
+    },
   };
 }

@@ -95,9 +95,11 @@ type PendingAdd = {
   id: string;
   max: number;
   ttlMs: number | undefined;
+  /** The entry's fields before its message. */
   fields: string[];
-  resolve: (id: string) => void;
-  reject: (err: unknown) => void;
+  /** The message (JSON), stored as the last field `m`. */
+  message: string;
+  onError: (err: unknown) => void;
 };
 const pendingAdds = new Map<Redis, PendingAdd[]>();
 /** Writes sent and not answered yet, per connection: a replay waits for them (see `settled`). */
@@ -109,18 +111,23 @@ const ADDS_PER_CALL = 200;
 const FAILED = 'ERR ';
 
 /**
- * XADD (+ PEXPIRE when the ttl is not 0) of each event of a batch, in order; ARGV holds per event its
- * entry id (or `*`), MAXLEN, ttl, field count and fields. An id not above the stream's last one (another
- * instance's clock ran ahead) is replaced by `*`. A failed XADD fails only its own event.
+ * XADD (+ PEXPIRE when the ttl is not 0) of each event of a batch, in order. ARGV: the number of
+ * distinct messages and the messages (a notification fanned out to 100 sessions is sent once), then per
+ * event its entry id (or `*`), MAXLEN, ttl, message number, field count and fields. An id not above the
+ * stream's last one (another instance's clock ran ahead) is replaced by `*`. A failed XADD fails only
+ * its own event.
  */
 const ADD_EVENTS = new LuaScript(`
 local out = {}
-local a = 1
+local a = tonumber(ARGV[1]) + 2
 for i = 1, #KEYS do
-  local want, max, ttl, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local want, max, ttl = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local m, n = ARGV[1 + tonumber(ARGV[a + 3])], tonumber(ARGV[a + 4])
   local fields = {}
-  for j = 1, n do fields[j] = ARGV[a + 3 + j] end
-  a = a + 4 + n
+  for j = 1, n do fields[j] = ARGV[a + 4 + j] end
+  fields[n + 1] = 'm'
+  fields[n + 2] = m
+  a = a + 5 + n
   local id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, want, unpack(fields))
   if type(id) == 'table' and want ~= '*' and string.find(tostring(id.err), 'equal or smaller', 1, true) then
     id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, '*', unpack(fields))
@@ -135,30 +142,35 @@ end
 return out`);
 
 /**
- * XADD (+ PEXPIRE when `ttlMs` is given) of one event, sent with every other
- * event stored in the same event-loop turn (any session) as one script call
- * per 200: an update fanned out to 1,000 sessions is a few commands instead of
- * 1,000 MULTIs (the fan-out benchmark's main cost per notification at first)
- * or 1,000 pipelined XADDs (ioredis spends about 14 µs of CPU on each command,
- * a script call about 3 µs per event). Events are written in call order, so
- * each stream keeps its order; the two commands of an event need not be atomic.
+ * Queues the XADD (+ PEXPIRE when `ttlMs` is given) of one event, sent with
+ * every other event stored in the same event-loop turn (any session) as one
+ * script call per 200: an update fanned out to 1,000 sessions is a few
+ * commands instead of 1,000 MULTIs (the fan-out benchmark's main cost per
+ * notification at first) or 1,000 pipelined XADDs (ioredis spends about 14 µs
+ * of CPU on each command, a script call about 3 µs per event). Events are
+ * written in call order, so each stream keeps its order; the two commands of
+ * an event need not be atomic. Nobody waits for the answer: a failure goes to
+ * `onError`, `settled` tells when everything queued before is written.
  */
-function batchedXadd(
-  redis: Redis,
-  key: string,
-  max: number,
-  ttlMs: number | undefined,
-  fields: string[],
-  id = '*',
-): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let batch = pendingAdds.get(redis);
-    if (!batch) {
-      pendingAdds.set(redis, (batch = []));
-      setImmediate(() => flushAdds(redis));
-    }
-    batch.push({ key, id, max, ttlMs, fields, resolve, reject });
-  });
+function queueAdd(redis: Redis, add: PendingAdd): void {
+  let batch = pendingAdds.get(redis);
+  if (!batch) {
+    pendingAdds.set(redis, (batch = []));
+    setImmediate(() => flushAdds(redis));
+  }
+  batch.push(add);
+}
+
+/** The script's arguments for some adds: distinct messages first, then each event (see ADD_EVENTS). */
+function addArgs(part: PendingAdd[]): (string | number)[] {
+  const messages = new Map<string, number>();
+  const events: (string | number)[] = [];
+  for (const a of part) {
+    let m = messages.get(a.message);
+    if (m === undefined) messages.set(a.message, (m = messages.size + 1));
+    events.push(a.id, a.max, a.ttlMs ?? 0, m, a.fields.length, ...a.fields);
+  }
+  return [messages.size, ...messages.keys(), ...events];
 }
 
 /** Sends the pending adds now (they are then ahead of any command issued after this call). */
@@ -170,22 +182,19 @@ function flushAdds(redis: Redis): void {
   if (!sent) inFlight.set(redis, (sent = new Set()));
   for (let i = 0; i < batch.length; i += ADDS_PER_CALL) {
     const part = batch.slice(i, i + ADDS_PER_CALL);
-    const args: (string | number)[] = [];
-    for (const a of part) args.push(a.id, a.max, a.ttlMs ?? 0, a.fields.length, ...a.fields);
     const call = ADD_EVENTS.run(
       redis,
       part.map((a) => a.key),
-      args,
+      addArgs(part),
     ).then(
       (ids) => {
         part.forEach((a, j) => {
           const id = (ids as unknown[] | null)?.[j];
-          if (typeof id !== 'string') a.reject(new Error('XADD returned no id'));
-          else if (id.startsWith(FAILED)) a.reject(new Error(id.slice(FAILED.length)));
-          else a.resolve(id);
+          if (typeof id !== 'string') a.onError(new Error('XADD returned no id'));
+          else if (id.startsWith(FAILED)) a.onError(new Error(id.slice(FAILED.length)));
         });
       },
-      (err: unknown) => part.forEach((a) => a.reject(err)),
+      (err: unknown) => part.forEach((a) => a.onError(err)),
     );
     sent.add(call);
     void call.then(() => sent.delete(call));
@@ -258,11 +267,22 @@ export class RedisEventStore implements EventStore {
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     if (this.muted) return 'r0-0';
     if (streamId !== STANDALONE_STREAM_ID) return this.storeRequestEvent(streamId, message);
+    return this.storeStandalone(JSON.stringify(message));
+  }
+
+  /** Stores a GET-stream event given as JSON text (the fan-out's notifications skip the SDK, see DirectSse). */
+  storeStandalone(json: string): EventId {
+    if (this.muted) return 'r0-0';
     const id = this.nextEntryId();
-    const fields = ['s', streamId, 'm', JSON.stringify(message)];
-    batchedXadd(this.redis, this.keyOf('g'), this.limits.maxStandalone, this.expiryFor('g'), fields, id).catch(
-      this.onWriteError,
-    );
+    queueAdd(this.redis, {
+      key: this.keyOf('g'),
+      id,
+      max: this.limits.maxStandalone,
+      ttlMs: this.expiryFor('g'),
+      fields: ['s', STANDALONE_STREAM_ID],
+      message: json,
+      onError: this.onWriteError,
+    });
     return `g${id}`;
   }
 
@@ -311,10 +331,15 @@ export class RedisEventStore implements EventStore {
     this.held = [];
     this.responseStreams.clear();
     for (const h of held) {
-      const fields = ['s', h.streamId, 'n', String(h.n), 'm', JSON.stringify(h.message)];
-      batchedXadd(this.redis, this.keyOf('r'), this.limits.maxRequest, this.expiryFor('r'), fields).catch(
-        this.onWriteError,
-      );
+      queueAdd(this.redis, {
+        key: this.keyOf('r'),
+        id: '*',
+        max: this.limits.maxRequest,
+        ttlMs: this.expiryFor('r'),
+        fields: ['s', h.streamId, 'n', String(h.n)],
+        message: JSON.stringify(h.message),
+        onError: this.onWriteError,
+      });
     }
     return settled(this.redis);
   }

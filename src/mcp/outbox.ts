@@ -14,7 +14,8 @@
  * event store but before the resumed stream is live.
  */
 export interface OutboxOptions {
-  send: (uri: string) => Promise<void>;
+  /** Sends one notification; returns nothing when it was sent at once (DirectSse), else when it is done. */
+  send: (uri: string) => Promise<void> | undefined;
   /** True while the client's stream cannot take more bytes. */
   isBlocked: () => boolean;
   onStalled: (blockedMs: number) => void;
@@ -29,6 +30,8 @@ export class Outbox {
   private draining = false;
   private holds = 0;
   private lock: Promise<void> = Promise.resolve();
+  /** Sends and exclusive sections in the lock, queued or running. */
+  private locks = 0;
   private blockedSince?: number;
   private retryTimer?: NodeJS.Timeout;
   private closed = false;
@@ -45,7 +48,7 @@ export class Outbox {
     if (this.closed) return;
     if (this.pending.has(uri)) this.coalesced++;
     else this.pending.add(uri);
-    void this.drain();
+    if (!this.draining) void this.drain();
   }
 
   /** Runs `fn` with no notification sent meanwhile (used when a stream is attached). */
@@ -61,12 +64,21 @@ export class Outbox {
 
   /** A mutex: sends and exclusive sections run one after the other, in call order. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
+    this.locks++;
     const run = this.lock.then(fn);
-    this.lock = run.then(
-      () => undefined,
-      () => undefined,
-    );
+    const done = () => void this.locks--;
+    this.lock = run.then(done, done);
     return run;
+  }
+
+  /** One send; a failure goes to onError. Undefined when it is done already. */
+  private sendOne(uri: string): Promise<void> | undefined {
+    try {
+      return this.opts.send(uri)?.catch((err: unknown) => this.opts.onError(err));
+    } catch (err) {
+      this.opts.onError(err);
+      return undefined;
+    }
   }
 
   close(): void {
@@ -102,9 +114,17 @@ export class Outbox {
         this.blockedSince = undefined;
         const uris = [...this.pending];
         this.pending.clear();
-        await this.locked(() =>
-          Promise.all(uris.map((uri) => this.opts.send(uri).catch((err: unknown) => this.opts.onError(err)))),
-        );
+        if (this.locks === 0) {
+          // nothing ahead in the lock: sends that are done at once need no turn of it
+          const later: Promise<void>[] = [];
+          for (const uri of uris) {
+            const p = this.sendOne(uri);
+            if (p) later.push(p);
+          }
+          if (later.length) await this.locked(() => Promise.all(later));
+        } else {
+          await this.locked(() => Promise.all(uris.map((uri) => this.sendOne(uri))));
+        }
       }
     } finally {
       this.draining = false;

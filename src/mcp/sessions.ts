@@ -109,9 +109,23 @@ export class McpSession implements Subscriber {
     this.outbox.notify(uri);
   }
 
+  /** `notifications/resources/updated` of `uri`: straight to the GET stream when DirectSse can, else the SDK's way. */
+  sendUpdated(uri: string): Promise<void> | undefined {
+    if (this.direct.sendStandalone(resourceUpdatedJson(uri), this.store)) return undefined;
+    return this.server.server.sendResourceUpdated({ uri });
+  }
+
   touch(): void {
     this.lastActivity = Date.now();
   }
+}
+
+/**
+ * The JSON text of `notifications/resources/updated` for a URI, byte for byte as the SDK's
+ * `Protocol.notification` makes it (`{...notification, jsonrpc}`; test/mcp/direct-sse.test.ts compares).
+ */
+export function resourceUpdatedJson(uri: string): string {
+  return `{"method":"notifications/resources/updated","params":{"uri":${JSON.stringify(uri)}},"jsonrpc":"2.0"}`;
 }
 
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
@@ -309,7 +323,7 @@ export class SessionManager {
     const waitMs = this.opts.jsonAnswerWaitMs ?? JSON_ANSWER_WAIT_MS;
     const session = new McpSession(id, identity, info, transport, store, waitMs);
     session.outbox = new Outbox({
-      send: (uri) => session.server.server.sendResourceUpdated({ uri }),
+      send: (uri) => session.sendUpdated(uri),
       isBlocked: () => Boolean(session.standalone?.writableNeedDrain),
       onStalled: (ms) => {
         this.log.warn(

@@ -10,7 +10,10 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { Server as McpLowLevelServer } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { DirectSse } from '../../src/mcp/http/direct-sse';
+import { resourceUpdatedJson } from '../../src/mcp/sessions';
 import { sendWebResponse } from '../../src/mcp/http/node-adapter';
 import { STANDALONE_STREAM_ID } from '../../src/mcp/event-store';
 import { URIS } from '../../src/updates/uris';
@@ -105,6 +108,28 @@ describe('DirectSse ordering', () => {
     const before = transport.writeSSEEvent;
     new DirectSse(transport as unknown as WebStandardStreamableHTTPServerTransport);
     expect(transport.writeSSEEvent).toBe(before);
+  });
+});
+
+describe('resourceUpdatedJson', () => {
+  test('is byte for byte what the SDK sends for notifications/resources/updated', async () => {
+    const sent: JSONRPCMessage[] = [];
+    const transport: Transport = {
+      start: async () => undefined,
+      close: async () => undefined,
+      send: async (m) => void sent.push(m),
+    };
+    const server = new McpLowLevelServer({ name: 't', version: '1' }, { capabilities: { resources: { subscribe: true } } });
+    await server.connect(transport);
+    await fc.assert(
+      fc.asyncProperty(fc.string(), async (uri) => {
+        sent.length = 0;
+        await server.sendResourceUpdated({ uri });
+        expect(resourceUpdatedJson(uri)).toBe(JSON.stringify(sent[0]));
+      }),
+      { numRuns: 100 },
+    );
+    await server.close();
   });
 });
 

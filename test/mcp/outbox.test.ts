@@ -75,4 +75,31 @@ describe('Outbox', () => {
     expect(log).toEqual(['start', 'end', 'send a', 'send b']);
     box.close();
   });
+
+  it('sends that are done at once leave in the turn of notify; an exclusive section still waits for slow ones', async () => {
+    const log: string[] = [];
+    let slow: (() => void) | undefined;
+    const box = new Outbox({
+      send: (uri) => {
+        log.push(`send ${uri}`);
+        if (!uri.startsWith('slow')) return undefined;
+        return new Promise<void>((r) => (slow = r));
+      },
+      isBlocked: () => false,
+      onStalled: () => undefined,
+      onError: () => undefined,
+      maxBlockedMs: 1000,
+    });
+    box.notify('a');
+    box.notify('b');
+    expect(log).toEqual(['send a', 'send b']);
+    box.notify('slow');
+    const section = box.exclusive(async () => void log.push('exclusive'));
+    await tick();
+    expect(log).toEqual(['send a', 'send b', 'send slow']);
+    slow!();
+    await section;
+    expect(log).toEqual(['send a', 'send b', 'send slow', 'exclusive']);
+    box.close();
+  });
 });

@@ -15,11 +15,18 @@
  * the pump still busy) clears `idle` until the pump caught up, so the order
  * of events on the wire is the order they were written. When the SDK's
  * internals are not what this expects, every event takes the SDK's way.
+ *
+ * `sendStandalone` goes one step further for the fan-out's notifications: the
+ * message comes as JSON text (the same for every session of a channel), is
+ * stored in the event store and written here, without the SDK's
+ * `notification()` / `send()` and their promises — only when the SDK would
+ * write it to the attached stream at once; otherwise the caller takes the
+ * SDK's way.
  */
 import type { ServerResponse } from 'node:http';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { STANDALONE_STREAM_ID } from '../event-store';
+import { STANDALONE_STREAM_ID, type RedisEventStore } from '../event-store';
 import { corkForThisTick, sseEvent } from './node-adapter';
 
 type WriteSse = (controller: unknown, encoder: unknown, message: JSONRPCMessage, eventId?: string) => boolean;
@@ -75,7 +82,20 @@ export class DirectSse {
     this.idle = idle && typeof size === 'number' && size >= 1;
   }
 
-  private write(res: ServerResponse, message: JSONRPCMessage, eventId?: string): boolean {
+  /**
+   * Stores a standalone-stream message given as JSON and writes it to the attached stream, when the SDK
+   * would write it there at once (the stream is the one attached and nothing is queued before it).
+   * False: nothing was stored or written; send it the SDK's way.
+   */
+  sendStandalone(json: string, store: RedisEventStore): boolean {
+    const res = this.res;
+    if (!res || !this.idle || res.writableEnded || res.destroyed) return false;
+    const t = this.transport as unknown as Internals;
+    if (t._streamMapping?.get(STANDALONE_STREAM_ID)?.controller !== this.controller) return false;
+    return this.write(res, json, store.storeStandalone(json));
+  }
+
+  private write(res: ServerResponse, message: JSONRPCMessage | string, eventId?: string): boolean {
     if (res.writableEnded || res.destroyed) return false;
     corkForThisTick(res); // events written in the same tick leave in one socket write
     res.write(sseEvent(message, eventId));

@@ -23,11 +23,13 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
 
 /**
  * One SSE event as the SDK's transport writes it (`writeSSEEvent`, `writePrimingEvent`): a message
- * event with its id, or without a message the priming event (an id and empty data).
+ * event with its id (the message as an object or as its JSON text), or without a message the priming
+ * event (an id and empty data).
  */
-export function sseEvent(message: JSONRPCMessage | undefined, eventId: string | undefined): string {
+export function sseEvent(message: JSONRPCMessage | string | undefined, eventId: string | undefined): string {
   const id = eventId ? `id: ${eventId}\n` : '';
-  return message ? `event: message\n${id}data: ${JSON.stringify(message)}\n\n` : `${id}data: \n\n`;
+  if (message === undefined) return `${id}data: \n\n`;
+  return `event: message\n${id}data: ${typeof message === 'string' ? message : JSON.stringify(message)}\n\n`;
 }
 
 const corked = new WeakSet<ServerResponse>();
