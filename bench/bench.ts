@@ -153,12 +153,15 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       // tools first: the fake's getPosts scans every post it holds, and the latency runs add tens of thousands
       if (want('tools') || want('polling')) {
         log(`tool overhead: ${p.toolCalls} read_channel calls via MCP and direct…`);
-        const r = await toolOverhead(world, bridge, prefix, { calls: p.toolCalls, warmup: Math.min(50, p.toolCalls) });
+        const r = await toolOverhead(world, build, bridge, prefix, {
+          calls: p.toolCalls,
+          warmup: Math.min(50, p.toolCalls),
+        });
         toolSamples = r.mcpSamples;
         const { mcpSamples: _drop, ...kept } = r;
         if (want('tools')) results.tools = kept;
         log(
-          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms: overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms; bridge CPU ${r.bridgeCpuMsPerCall} ms per call`,
+          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms (from the bench process ${r.directInProcess.p50}): overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms (against the bench process ${r.overheadInProcess.p50} / ${r.overheadInProcess.p99}); bridge CPU ${r.bridgeCpuMsPerCall} ms per call`,
         );
       }
       if (want('latency'))

@@ -1,4 +1,4 @@
-/** IPC messages between the bench and its child processes (the bridge, the bare BullMQ worker). */
+/** IPC messages between the bench and its child processes (the bridge, the bare BullMQ worker, the direct caller). */
 
 export interface BridgeStats {
   /** nowMs() of the child when sampled. */
@@ -25,7 +25,9 @@ export type ParentMessage =
   | { type: 'profile'; id: number; action: 'start' }
   | { type: 'profile'; id: number; action: 'stop'; path: string }
   /** Bare BullMQ worker: report `drained` once this many more jobs were processed. */
-  | { type: 'expect'; id: number; jobs: number };
+  | { type: 'expect'; id: number; jobs: number }
+  /** Direct caller (bench/direct/client.ts): one Client4 getPosts, timed there. */
+  | { type: 'get-posts'; id: number; channel: string; limit: number };
 
 export type ChildMessage =
   /** The bridge sends its MCP URL and bot user id; the bare BullMQ worker leaves them empty. */
@@ -40,4 +42,6 @@ export type ChildMessage =
   | { type: 'collected'; id: number; started: [seq: number, at: number][]; processed: number }
   | { type: 'expecting'; id: number }
   /** Bare BullMQ worker: nowMs() at which the expected number of jobs had been processed. */
-  | { type: 'drained'; at: number; processed: number };
+  | { type: 'drained'; at: number; processed: number }
+  /** Direct caller: how long the getPosts took (ms) and how many posts came back. */
+  | { type: 'got-posts'; id: number; ms: number; posts: number };

@@ -1,15 +1,21 @@
 /**
  * Scenario 4 — tool overhead: `read_channel` through MCP (an SDK client →
  * the bridge's process → Client4 → the fake) against the same Client4 call
- * (`getPosts(channel, 0, 30)`, what read_channel makes) from this process on
- * the same resilient client the bridge uses. Calls alternate, so drift in the
- * machine's load hits both alike.
+ * (`getPosts(channel, 0, 30)`, what read_channel makes) on the same resilient
+ * client the bridge uses, made from a process of its own
+ * (bench/direct/client.ts) as an agent calling Mattermost would: the fake
+ * lives in this process, and a call made here never leaves it. The call from
+ * this process is measured too (`directInProcess`, how earlier runs measured
+ * "direct"). Calls alternate, so drift in the machine's load hits all alike.
  */
 import type { BenchWorld } from '../lib/env';
 import { BENCH_KEY } from '../lib/env';
 import type { BridgeChild } from '../lib/bridge';
 import { nowMs } from '../lib/clock';
 import { connectClient } from '../lib/mcp';
+import { BenchChild } from '../lib/child';
+import { childScript, type ChildBuild } from '../lib/build';
+import type { ChildMessage } from '../bridge/protocol';
 import { summarize, type Summary } from '../lib/stats';
 import { createMattermostClient } from '../../src/mattermost/client';
 import { redisKeys } from '../../src/redis/keys';
@@ -17,9 +23,14 @@ import { redisKeys } from '../../src/redis/keys';
 export interface ToolOverheadResult {
   calls: number;
   mcp: Summary;
+  /** The Client4 call from a process of its own. */
   direct: Summary;
   /** mcp - direct, per percentile. */
   overhead: { p50: number; p95: number; p99: number };
+  /** The Client4 call from the bench process, where the fake Mattermost runs (no process boundary). */
+  directInProcess: Summary;
+  /** mcp - directInProcess, per percentile (what earlier runs reported as the overhead). */
+  overheadInProcess: { p50: number; p95: number; p99: number };
   /**
    * The bridge process's CPU per MCP call (user + system, ms), its own Client4 call included: less
    * sensitive than the latencies to what else the machine runs (the direct calls do not touch it).
@@ -33,10 +44,22 @@ const LIMIT = 30;
 
 export async function toolOverhead(
   world: BenchWorld,
+  build: ChildBuild,
   bridge: BridgeChild,
   prefix: string,
   opts: { calls: number; warmup?: number },
 ): Promise<ToolOverheadResult> {
+  const child = childScript(build, 'bench/direct/client');
+  const caller = await BenchChild.start(child.script, {
+    compiled: child.compiled,
+    env: {
+      ...child.env,
+      MATTERMOST_URL: world.fake.url,
+      MM_TOKEN: world.fake.token('bridge-bot'),
+      REDIS_URL: world.redisUrl,
+      BENCH_BUDGET_PREFIX: redisKeys(prefix).rateLimit,
+    },
+  });
   const direct = createMattermostClient({
     url: world.fake.url,
     token: world.fake.token('bridge-bot'),
@@ -54,6 +77,17 @@ export async function toolOverhead(
     if (res.isError) throw new Error(`read_channel failed: ${JSON.stringify(res.content).slice(0, 300)}`);
     return ms;
   };
+  const viaChild = async () => {
+    const r = await caller.request<Extract<ChildMessage, { type: 'got-posts' | 'error' }>>({
+      type: 'get-posts',
+      id: 0,
+      channel,
+      limit: LIMIT,
+    });
+    if (r.type === 'error') throw new Error(`direct getPosts failed: ${r.message}`);
+    if (!r.posts) throw new Error('getPosts returned no posts');
+    return r.ms;
+  };
   const viaClient4 = async () => {
     const t = nowMs();
     const list = await direct.getPosts(channel, 0, LIMIT);
@@ -63,31 +97,37 @@ export async function toolOverhead(
   };
   for (let i = 0; i < (opts.warmup ?? 50); i++) {
     await viaMcp();
+    await viaChild();
     await viaClient4();
   }
   const mcp: number[] = [];
   const d: number[] = [];
+  const local: number[] = [];
+  const kinds = [
+    () => viaMcp().then((ms) => mcp.push(ms)),
+    () => viaChild().then((ms) => d.push(ms)),
+    () => viaClient4().then((ms) => local.push(ms)),
+  ];
   const before = await bridge.stats();
   for (let i = 0; i < opts.calls; i++) {
-    if (i % 2 === 0) {
-      mcp.push(await viaMcp());
-      d.push(await viaClient4());
-    } else {
-      d.push(await viaClient4());
-      mcp.push(await viaMcp());
-    }
+    // each call of a round in another place of the order, so that none always follows the same one
+    for (let k = 0; k < kinds.length; k++) await kinds[(i + k) % kinds.length]();
   }
   const after = await bridge.stats();
   await agent.close();
+  await caller.stop();
   const cpuUs = after.cpuUserUs + after.cpuSystemUs - (before.cpuUserUs + before.cpuSystemUs);
   const m = summarize(mcp);
   const c = summarize(d);
+  const l = summarize(local);
   const diff = (a: number, b: number) => Math.round((a - b) * 1000) / 1000;
   return {
     calls: opts.calls,
     mcp: m,
     direct: c,
     overhead: { p50: diff(m.p50, c.p50), p95: diff(m.p95, c.p95), p99: diff(m.p99, c.p99) },
+    directInProcess: l,
+    overheadInProcess: { p50: diff(m.p50, l.p50), p95: diff(m.p95, l.p95), p99: diff(m.p99, l.p99) },
     bridgeCpuMsPerCall: Math.round(cpuUs / opts.calls) / 1000,
     mcpSamples: mcp,
   };
