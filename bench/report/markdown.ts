@@ -151,6 +151,12 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
         ],
       ),
       '',
+      ...(f.driverLoopDelayMs && f.bridge.loopDelayMs
+        ? [
+            `Event-loop delay over the window: the bridge's highest 1-second p99 ${fmt(f.bridge.loopDelayMs.p99)} ms (max ${fmt(f.bridge.loopDelayMs.max)}); the bench process holding the clients, which notes an arrival only when its loop reads it, p99 ${fmt(f.driverLoopDelayMs.p99)} ms (max ${fmt(f.driverLoopDelayMs.max)}), at ${f.driverCpuPct} % of a core.`,
+            '',
+          ]
+        : []),
     );
   }
 
@@ -159,7 +165,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     out.push(
       '## 4. Tool overhead',
       '',
-      `\`read_channel\` (30 posts) through MCP against the same Client4 call (\`getPosts\`) made directly, ${n(t.calls)} calls each, alternating, before the other scenarios fill the fake with posts. ms.`,
+      `\`read_channel\` (30 posts) through MCP against the same Client4 call (\`getPosts\`) made directly, ${n(t.calls)} calls each, alternating, before the other scenarios fill the fake with posts. The direct call is made from a process of its own, as an agent's would; the fake Mattermost lives in the bench process, where a call never leaves the process (that row is shown for comparison with earlier runs, which measured only it). ms.`,
       '',
       table(
         ['', 'p50', 'p95', 'p99', 'max'],
@@ -167,6 +173,24 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
           ['read_channel via MCP', fmt(t.mcp.p50), fmt(t.mcp.p95), fmt(t.mcp.p99), fmt(t.mcp.max)],
           ['Client4 getPosts direct', fmt(t.direct.p50), fmt(t.direct.p95), fmt(t.direct.p99), fmt(t.direct.max)],
           ['overhead (difference)', fmt(t.overhead.p50), fmt(t.overhead.p95), fmt(t.overhead.p99), ''],
+          ...(t.directInProcess && t.overheadInProcess
+            ? [
+                [
+                  'Client4 getPosts from the bench process',
+                  fmt(t.directInProcess.p50),
+                  fmt(t.directInProcess.p95),
+                  fmt(t.directInProcess.p99),
+                  fmt(t.directInProcess.max),
+                ],
+                [
+                  'overhead against that',
+                  fmt(t.overheadInProcess.p50),
+                  fmt(t.overheadInProcess.p95),
+                  fmt(t.overheadInProcess.p99),
+                  '',
+                ],
+              ]
+            : []),
         ],
       ),
       '',
