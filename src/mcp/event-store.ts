@@ -112,22 +112,23 @@ const FAILED = 'ERR ';
 
 /**
  * XADD (+ PEXPIRE when the ttl is not 0) of each event of a batch, in order. ARGV: the number of
- * distinct messages and the messages (a notification fanned out to 100 sessions is sent once), then per
- * event its entry id (or `*`), MAXLEN, ttl, message number, field count and fields. An id not above the
- * stream's last one (another instance's clock ran ahead) is replaced by `*`. A failed XADD fails only
- * its own event.
+ * distinct messages and the messages (a notification fanned out to 100 sessions is sent once), then one
+ * argument per event: its entry id (or `*`), MAXLEN, ttl, message number and fields, joined by newlines
+ * (ioredis's cost grows with the number of arguments; none of these values holds a newline). An id not
+ * above the stream's last one (another instance's clock ran ahead) is replaced by `*`. A failed XADD
+ * fails only its own event.
  */
 const ADD_EVENTS = new LuaScript(`
 local out = {}
-local a = tonumber(ARGV[1]) + 2
+local base = tonumber(ARGV[1]) + 1
 for i = 1, #KEYS do
-  local want, max, ttl = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-  local m, n = ARGV[1 + tonumber(ARGV[a + 3])], tonumber(ARGV[a + 4])
+  local p = {}
+  for v in string.gmatch(ARGV[base + i], '[^\\n]+') do p[#p + 1] = v end
+  local want, max, ttl = p[1], p[2], tonumber(p[3])
   local fields = {}
-  for j = 1, n do fields[j] = ARGV[a + 4 + j] end
-  fields[n + 1] = 'm'
-  fields[n + 2] = m
-  a = a + 5 + n
+  for j = 5, #p do fields[#fields + 1] = p[j] end
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = ARGV[1 + tonumber(p[4])]
   local id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, want, unpack(fields))
   if type(id) == 'table' and want ~= '*' and string.find(tostring(id.err), 'equal or smaller', 1, true) then
     id = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', max, '*', unpack(fields))
@@ -153,6 +154,10 @@ return out`);
  * `onError`, `settled` tells when everything queued before is written.
  */
 function queueAdd(redis: Redis, add: PendingAdd): void {
+  if (add.fields.some((f) => f === '' || f.includes('\n'))) {
+    add.onError(new Error(`event fields must be non-empty and without newlines: ${JSON.stringify(add.fields)}`));
+    return;
+  }
   let batch = pendingAdds.get(redis);
   if (!batch) {
     pendingAdds.set(redis, (batch = []));
@@ -168,7 +173,7 @@ function addArgs(part: PendingAdd[]): (string | number)[] {
   for (const a of part) {
     let m = messages.get(a.message);
     if (m === undefined) messages.set(a.message, (m = messages.size + 1));
-    events.push(a.id, a.max, a.ttlMs ?? 0, m, a.fields.length, ...a.fields);
+    events.push(`${a.id}\n${a.max}\n${a.ttlMs ?? 0}\n${m}${a.fields.length ? `\n${a.fields.join('\n')}` : ''}`);
   }
   return [messages.size, ...messages.keys(), ...events];
 }
@@ -226,6 +231,8 @@ export class RedisEventStore implements EventStore {
   private readonly expirySetAt = { g: -Infinity, r: -Infinity };
   /** How long request-stream events wait for `delivered` before they are written. */
   holdMs = REQUEST_HOLD_MS;
+  private readonly standaloneKey: string;
+  private readonly requestKey: string;
   /** The last GET-stream entry id made here. */
   private lastMs = 0;
   private lastSeq = 0;
@@ -239,6 +246,8 @@ export class RedisEventStore implements EventStore {
     private readonly onWriteError: (err: unknown) => void = () => undefined,
   ) {
     this.tag = createHash('sha256').update(sessionId).digest('hex').slice(0, 12);
+    this.standaloneKey = keys.mcpEvents(sessionId);
+    this.requestKey = keys.mcpRequestEvents(sessionId);
   }
 
   /** The expiry to set with this event, or undefined when the one set recently still covers it. */
@@ -251,7 +260,7 @@ export class RedisEventStore implements EventStore {
   }
 
   private keyOf(kind: 'g' | 'r'): string {
-    return kind === 'g' ? this.keys.mcpEvents(this.sessionId) : this.keys.mcpRequestEvents(this.sessionId);
+    return kind === 'g' ? this.standaloneKey : this.requestKey;
   }
 
   /** The GET stream's next entry id, made here so that no event waits for Redis: `<ms>-<n>`, rising. */

@@ -125,8 +125,15 @@ export class McpSession implements Subscriber {
  * `Protocol.notification` makes it (`{...notification, jsonrpc}`; test/mcp/direct-sse.test.ts compares).
  */
 export function resourceUpdatedJson(uri: string): string {
-  return `{"method":"notifications/resources/updated","params":{"uri":${JSON.stringify(uri)}},"jsonrpc":"2.0"}`;
+  let json = updatedJson.get(uri);
+  if (json === undefined) {
+    if (updatedJson.size >= 10_000) updatedJson.clear(); // URIs are few (subscriptions are capped); bounded anyway
+    json = `{"method":"notifications/resources/updated","params":{"uri":${JSON.stringify(uri)}},"jsonrpc":"2.0"}`;
+    updatedJson.set(uri, json);
+  }
+  return json;
 }
+const updatedJson = new Map<string, string>();
 
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
   if (res.headersSent) return;

@@ -165,6 +165,18 @@ describe('RedisEventStore', () => {
     ]);
   });
 
+  it('reports a request-stream event whose stream id holds a newline instead of writing it', async () => {
+    const errors: unknown[] = [];
+    const store = new RedisEventStore(redis, keys, 'nl', undefined, (err) => errors.push(err));
+    await store.storeEvent('bad\nstream', {} as JSONRPCMessage); // priming: the stream is resumable
+    await store.storeEvent('bad\nstream', note(1));
+    await store.storeEvent('good', {} as JSONRPCMessage);
+    await store.storeEvent('good', note(2));
+    await store.persistHeld();
+    expect(errors.map(String)).toEqual([expect.stringMatching(/without newlines/)]);
+    expect(await redis.xlen(keys.mcpRequestEvents('nl'))).toBe(1);
+  });
+
   it('keeps sessions apart and rejects ids it never issued', async () => {
     const a = new RedisEventStore(redis, keys, 's4');
     const other = new RedisEventStore(redis, keys, 's5');
