@@ -119,7 +119,10 @@ describe('resourceUpdatedJson', () => {
       close: async () => undefined,
       send: async (m) => void sent.push(m),
     };
-    const server = new McpLowLevelServer({ name: 't', version: '1' }, { capabilities: { resources: { subscribe: true } } });
+    const server = new McpLowLevelServer(
+      { name: 't', version: '1' },
+      { capabilities: { resources: { subscribe: true } } },
+    );
     await server.connect(transport);
     await fc.assert(
       fc.asyncProperty(fc.string(), async (uri) => {
