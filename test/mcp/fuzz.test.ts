@@ -66,6 +66,31 @@ describe('MCP boundaries under generated input', () => {
     for (const s of mcp.sessions.list()) await mcp.sessions.close(s, 'test', true);
   });
 
+  it('answers any Content-Encoding and Content-Type with a JSON-RPC error, never a 500', async () => {
+    const header = fc.oneof(
+      fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'constructor', '__proto__', 'toString', 'GZIP'),
+      fc.string({ maxLength: 40 }).map((v) => v.replace(/[^\t\x20-\x7e]/g, '')),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, header, async (encoding, contentType) => {
+        const r = await fetch(mcp.url, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${READ_KEY}`,
+            accept: 'application/json, text/event-stream',
+            'content-encoding': encoding,
+            'content-type': contentType,
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+        });
+        const text = await r.text();
+        expect([400, 406, 415]).toContain(r.status);
+        expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code: expect.any(Number) } });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('answers any Authorization header without a known key with 401', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 300 }), async (header) => {

@@ -176,6 +176,7 @@ describe('/mcp hygiene', () => {
     const before = await sessionsInRedis();
     const cases: [Record<string, string>, string | Buffer, number, RegExp][] = [
       [{ 'content-encoding': 'compress' }, JSON.stringify(INIT), 415, /Content-Encoding "compress"/],
+      [{ 'content-encoding': 'constructor' }, JSON.stringify(INIT), 415, /Content-Encoding "constructor"/],
       [{ 'content-type': 'application/json; charset=latin1' }, JSON.stringify(INIT), 415, /charset "latin1"/],
       [{ 'content-encoding': 'gzip' }, 'not gzip at all', 400, /not valid gzip/],
       [{}, '', 400, /empty body/],

@@ -70,12 +70,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 type BodyResult = { ok: true; body: unknown } | { ok: false; status: number; code: number; message: string };
 
-const DECODERS: Record<string, (() => NodeJS.ReadWriteStream) | undefined> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
-};
+/** A Map, not an object: the header's value must not reach `constructor` and the like. */
+const DECODERS = new Map<string, () => NodeJS.ReadWriteStream>([
+  ['gzip', createGunzip],
+  ['x-gzip', createGunzip],
+  ['deflate', createInflate],
+  ['br', createBrotliDecompress],
+]);
 
 /**
  * The request body as JSON: at most `limit` bytes (after Content-Encoding), UTF-8, an object or an
@@ -100,7 +101,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   let source: Readable | NodeJS.ReadWriteStream = req;
   if (encoding !== 'identity') {
-    const decoder = DECODERS[encoding];
+    const decoder = DECODERS.get(encoding);
     if (!decoder) {
       return Promise.resolve({
         ok: false,
