@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { botTeams } from '../../src/tools/toolsets/common';
 import express from 'express';
+import type { Redis } from 'ioredis';
+import fc from 'fast-check';
 import { ClientError } from '@mattermost/client';
 import {
   createMattermostClient,
@@ -95,6 +97,18 @@ function client(over: Partial<MattermostClientOptions> = {}) {
     maxDelayMs: 20,
     ...over,
   });
+}
+
+/** Runs `fn` with a Redis connection and a fresh key prefix for the budget, cleaned up after. */
+async function withBudgetStore(name: string, fn: (redis: Redis, prefix: string) => Promise<void>): Promise<void> {
+  const redis = connectRedis();
+  const prefix = testPrefix(name);
+  try {
+    await fn(redis, prefix);
+  } finally {
+    await cleanupPrefix(redis, prefix);
+    redis.disconnect();
+  }
 }
 
 async function failure(p: Promise<unknown>): Promise<MattermostError> {
@@ -241,20 +255,48 @@ describe('resilient Client4', () => {
     expect(server.hits.get('GET /api/v4/users/me')).toBe(4 - refused.length);
   });
 
-  it('shares the budget between clients of the same bot through Redis', async () => {
-    const redis = connectRedis();
-    const prefix = testPrefix('mmclient');
-    try {
+  it('shares the budget between clients of the same bot through Redis', () =>
+    withBudgetStore('mmclient', async (redis, prefix) => {
       const a = client({ ratePerSec: 1, budgetQueue: 0, redis, budgetKeyPrefix: prefix });
       const b = client({ ratePerSec: 1, budgetQueue: 0, redis, budgetKeyPrefix: prefix });
       await a.getMe();
       const err = await failure(b.getMe());
       expect(err.kind).toBe('budget');
-    } finally {
-      await cleanupPrefix(redis, prefix);
-      redis.disconnect();
-    }
-  });
+    }));
+
+  it('takes budget without a round trip while the last answer leaves some, and counts every token in Redis', () =>
+    withBudgetStore('mmbudget', async (redis, prefix) => {
+      const c = client({ ratePerSec: 1000, redis, budgetKeyPrefix: prefix });
+      for (let i = 0; i < 50; i++) await c.getMe();
+      expect(c.resilience.stats.budgetWaits).toBeLessThanOrEqual(2);
+      await new Promise((r) => setTimeout(r, 150)); // the unsent tokens are counted within 50 ms
+      const [key] = await redis.keys(`${prefix}*`);
+      expect(Number(await redis.get(key))).toBe(50);
+    }));
+
+  it('property: one process never lets more than the budget through in a window', () =>
+    withBudgetStore('mmbudget-prop', async (redis, prefix) => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 6 }),
+          fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 6 }),
+          async (points, waves) => {
+            const c = client({ ratePerSec: points, budgetQueue: 0, redis, budgetKeyPrefix: `${prefix}:${++run}` });
+            const started = Date.now();
+            let allowed = 0;
+            for (const size of waves) {
+              const results = await Promise.allSettled(Array.from({ length: size }, () => c.getMe()));
+              allowed += results.filter((r) => r.status === 'fulfilled').length;
+            }
+            if (Date.now() - started > 800) return; // a new window may have begun: nothing to compare
+            const total = waves.reduce((a, b) => a + b, 0);
+            expect(allowed).toBe(Math.min(points, total));
+          },
+        ),
+        { numRuns: 30 },
+      );
+    }));
 
   it('downloads file bytes with a size cap', async () => {
     server.play('GET /api/v4/files/ybndrfg8ejkmcpqxot1uwisza3', {
