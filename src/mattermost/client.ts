@@ -25,7 +25,8 @@ import { Client4, ClientError } from '@mattermost/client';
 import type { FileInfo } from '@mattermost/types/files';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, BrokenCircuitError } from 'cockatiel';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterQueue, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterQueue, RateLimiterRedis } from 'rate-limiter-flexible';
+import { KeyRateLimiter } from '../redis/key-rate-limiter';
 import type { Logger } from '../logging/logger';
 
 export type MattermostErrorKind =
@@ -202,14 +203,9 @@ const BUDGET_FLUSH_MS = 50;
 export class ResilientFetch {
   readonly breaker;
   private readonly budget: RateLimiterQueue;
-  private readonly budgetLimiter: RateLimiterRedis | RateLimiterMemory;
+  /** Tokens taken without waiting while the last answer leaves some (see takeBudget). */
+  private readonly budgetEstimate: KeyRateLimiter;
   private readonly budgetKey: string;
-  /**
-   * This process's lower bound of the budget left in the current window (the last answer, less what was
-   * taken here since), and the tokens taken here without waiting that Redis has not counted yet.
-   */
-  private readonly local = { remaining: 0, until: 0, unsent: 0 };
-  private budgetFlush?: NodeJS.Timeout;
   private pausedUntil = 0;
   /** Counters for stats and tests: requests sent, retries, 429s seen, outage failures, budget refusals. */
   readonly stats = { requests: 0, retries: 0, rateLimited: 0, outages: 0, budgetRefused: 0, budgetWaits: 0 };
@@ -244,8 +240,12 @@ export class ResilientFetch {
           insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
         })
       : new RateLimiterMemory({ points, duration: 1 });
-    this.budgetLimiter = limiter;
     this.budget = new RateLimiterQueue(limiter, { maxQueueSize: this.opts.budgetQueue });
+    this.budgetEstimate = new KeyRateLimiter(
+      limiter,
+      (err) => this.opts.log?.warn({ err }, 'Mattermost request budget: tokens taken could not be counted'),
+      BUDGET_FLUSH_MS,
+    );
     this.budgetKey = botKey;
     // Only outages open the circuit; 4xx (including 429) mean Mattermost is up.
     this.breaker = circuitBreaker(
@@ -377,33 +377,23 @@ export class ResilientFetch {
    * One token of the bot's budget. While the last answer from the budget's store, less what was taken
    * here since, leaves a token in the same window, the request goes on at once and its token is counted
    * in the store with the others taken meanwhile, within BUDGET_FLUSH_MS (one round trip for a burst
-   * instead of one per request, on every Mattermost call's path). Otherwise it waits in the queue as
-   * before. Exact for one process; with several, a bot may overshoot by what the others took since the
-   * last answer and have not counted yet.
+   * instead of one per request, on every Mattermost call's path; `KeyRateLimiter`). Otherwise it waits
+   * in the queue as before, after the tokens taken so far are counted (commands run in order, so the
+   * store decides on all of them). Exact for one process; with several, a bot may overshoot by what the
+   * others took since the last answer and have not counted yet.
    */
   private async takeBudget(url: string, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw this.error('aborted', url, 'request cancelled by the caller');
-    const local = this.local;
-    if (local.remaining >= 1 && Date.now() < local.until) {
-      local.remaining--;
-      local.unsent++;
-      this.budgetFlush ??= setTimeout(() => this.countUnsent(), BUDGET_FLUSH_MS).unref();
-      return;
-    }
+    if (this.budgetEstimate.take(this.budgetKey)) return;
     this.stats.budgetWaits++;
-    // what was taken without waiting is counted first (commands run in order), so the store decides on all of it
-    if (local.unsent) {
-      clearTimeout(this.budgetFlush);
-      this.countUnsent();
-    }
+    this.budgetEstimate.sendUnsent(this.budgetKey);
     try {
       const left = await this.budget.removeTokens(
         1,
         this.budgetKey,
         Math.ceil((Date.now() + this.opts.budgetWaitMs) / 1000),
       );
-      local.remaining = left - local.unsent;
-      local.until = Date.now() + BUDGET_WINDOW_MS;
+      this.budgetEstimate.observed(this.budgetKey, left, BUDGET_WINDOW_MS);
     } catch (err) {
       this.stats.budgetRefused++;
       throw this.error(
@@ -413,24 +403,6 @@ export class ResilientFetch {
         err,
       );
     }
-  }
-
-  /** Counts the tokens taken without waiting in the budget's store (see takeBudget). */
-  private countUnsent(): void {
-    this.budgetFlush = undefined;
-    const n = this.local.unsent;
-    this.local.unsent = 0;
-    if (n === 0) return;
-    const seen = (remaining: number) => {
-      this.local.remaining = Math.min(this.local.remaining, remaining - this.local.unsent);
-    };
-    this.budgetLimiter.consume(this.budgetKey, n).then(
-      (res) => seen(res.remainingPoints),
-      (err: unknown) => {
-        if (err instanceof RateLimiterRes) seen(0);
-        else this.local.until = 0; // no answer: the next requests wait for the store
-      },
-    );
   }
 }
 

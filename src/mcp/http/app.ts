@@ -16,7 +16,7 @@ import type { AnyTool } from '../tools';
 import { UPLOAD_MAX_CONTENT_CHARS } from '../../tools/toolsets/files';
 import { forbidden, hostPolicy } from './guards';
 import { isMcpPath, mcpRoute, rpcError } from './mcp-route';
-import { KeyRateLimiter } from './rate-limit';
+import { KeyRateLimiter } from '../../redis/key-rate-limiter';
 import { mountOpsRoutes, type ReadinessCheck } from './ops';
 
 /**

@@ -15,7 +15,7 @@ import type { Logger } from '../../logging/logger';
 import { hasScope, type ApiKeyAuthenticator, type Identity } from '../auth';
 import type { SessionManager } from '../sessions';
 import { forbidden, hostOriginProblem, type HostPolicy } from './guards';
-import type { KeyRateLimiter } from './rate-limit';
+import type { KeyRateLimiter } from '../../redis/key-rate-limiter';
 
 export type McpRouteOptions = {
   sessions: SessionManager;

@@ -1,6 +1,8 @@
 /**
- * The per-key request budget of /mcp, without a Redis round trip per request
- * while the key clearly has budget left.
+ * A per-key budget kept in Redis (rate-limiter-flexible), without a Redis
+ * round trip per request while the key clearly has budget left: /mcp's
+ * per-key rate limit, and the bot's request budget to Mattermost (which waits
+ * in a queue instead of refusing, through `take` / `sendUnsent` / `observed`).
  *
  * Every request is still counted in Redis (`RateLimiterRedis`, shared by all
  * instances), but a request need not wait for the answer when the last answer
@@ -14,7 +16,7 @@
  * last answer, plus what they have not sent yet. Unknown, spent or expired
  * estimates wait for Redis, taking the points not yet sent along.
  */
-import type { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 
 /** How long points counted locally may wait before they are sent to Redis. */
@@ -38,7 +40,7 @@ export class KeyRateLimiter {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly limiter: RateLimiterRedis,
+    private readonly limiter: RateLimiterAbstract,
     /** A consume that failed (not a 429) after its requests were let through. */
     private readonly onBackgroundError: (err: unknown) => void,
     private readonly flushMs = RATE_FLUSH_MS,
@@ -46,28 +48,58 @@ export class KeyRateLimiter {
 
   /** Resolves when the request may go on; rejects with a RateLimiterRes when the key is over its budget. */
   async consume(key: string): Promise<void> {
+    if (this.take(key)) return;
+    const est = this.estimate(key);
+    await this.send(key, est, est.unsent + 1);
+  }
+
+  /**
+   * Takes a point without waiting when the estimate leaves one in the window (counted in Redis within
+   * `flushMs`); false: the caller must ask Redis.
+   */
+  take(key: string): boolean {
+    const est = this.estimate(key);
+    if (!(est.remaining >= 1 && Date.now() < est.resetAt)) return false;
+    est.remaining--;
+    est.unsent++;
+    this.flushTimer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
+    return true;
+  }
+
+  /** Sends the key's unsent points now: a consume issued after this on the same connection sees them. */
+  sendUnsent(key: string): void {
+    const est = this.estimate(key);
+    if (est.unsent > 0) this.sendInBackground(key, est, est.unsent);
+  }
+
+  /**
+   * The answer to a consume made elsewhere (after `sendUnsent`, on the same limiter): newer than every
+   * answer to what was sent here, so it replaces the estimate.
+   */
+  observed(key: string, remaining: number, msBeforeNext: number): void {
+    const est = this.estimate(key);
+    est.applied = est.sent;
+    est.remaining = remaining - est.unsent;
+    est.resetAt = Date.now() + msBeforeNext;
+  }
+
+  private estimate(key: string): Estimate {
     let est = this.estimates.get(key);
     if (!est) this.estimates.set(key, (est = { remaining: 0, resetAt: 0, sent: 0, applied: 0, unsent: 0 }));
-    if (est.remaining >= 1 && Date.now() < est.resetAt) {
-      est.remaining--;
-      est.unsent++;
-      this.flushTimer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
-      return;
-    }
-    await this.send(key, est, est.unsent + 1);
+    return est;
+  }
+
+  private sendInBackground(key: string, est: Estimate, points: number): void {
+    this.send(key, est, points).catch((err: unknown) => {
+      if (!(err instanceof RateLimiterRes)) this.onBackgroundError(err);
+    });
   }
 
   /** Sends every key's unsent points now; resolves when Redis has answered all consumes sent so far. */
   async flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    for (const [key, est] of this.estimates) {
-      if (est.unsent > 0) {
-        this.send(key, est, est.unsent).catch((err: unknown) => {
-          if (!(err instanceof RateLimiterRes)) this.onBackgroundError(err);
-        });
-      }
-    }
+    for (const [key, est] of this.estimates) if (est.unsent > 0) this.sendInBackground(key, est, est.unsent);
     await Promise.allSettled([...this.inFlight]);
   }
 

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import fc from 'fast-check';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { KeyRateLimiter } from '../../src/mcp/http/rate-limit';
+import { KeyRateLimiter } from '../../src/redis/key-rate-limiter';
 import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
 
 describe('KeyRateLimiter', () => {
