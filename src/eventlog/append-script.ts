@@ -18,7 +18,9 @@
  *
  * KEYS: [firehose, firehose watermark, then per update: dedup key, (stream key, watermark key) per resource stream]
  * ARGV: [retentionMs, maxLen, n, then per update: type, channelId, json, uris, nStreams]
- * Returns a flat array: id1, dup1, id2, dup2, ... (dup = 1 when already logged).
+ * Returns a flat array: id1, dup1, id2, dup2, ... (dup = 1 when already logged), then the firehose's
+ * newest id before this call ('0-0' when empty): the entries added follow it directly, so this process's
+ * head watcher can take them without waiting for its XREAD (HeadWatcher.offer).
  */
 import { LuaScript } from '../redis/script';
 
@@ -59,6 +61,8 @@ local function trim(key, wkey, expire)
   end
 end
 
+local head = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local before = head[1] and head[1][1] or '0-0'
 local out = {}
 local touched = {}
 local seen = {}
@@ -99,6 +103,7 @@ if added > 0 then
     trim(KEYS[ki], KEYS[ki + 1], true)
   end
 end
+out[#out + 1] = before
 return out
 `;
 

@@ -23,9 +23,13 @@ export class HeadWatcher {
   private conn?: Redis;
   private last = ZERO_CURSOR;
   private started?: Promise<void>;
+  /** The XREAD loop runs: `last` is the newest entry read (offers before that cannot be placed). */
+  private live = false;
   private closed = false;
   private readonly waiters = new Set<Waiter>();
   private readonly recent: RecentEntries;
+  /** Entries taken from this process's appends (offer) and from the XREAD. */
+  readonly taken = { offered: 0, read: 0 };
 
   constructor(
     private readonly redis: Redis,
@@ -43,10 +47,10 @@ export class HeadWatcher {
    * The entries after `cursor` up to the newest this watcher has read, and that newest id; undefined
    * when the window does not cover the cursor (not started, too old, or beyond what was read here).
    */
-  recentAfter(cursor: string): { entries: RecentEntry[]; head: string } | undefined {
+  recentAfter(cursor: string): { entries: readonly RecentEntry[]; from: number; head: string } | undefined {
     if (!this.started || compareCursors(cursor, this.last) > 0) return undefined;
-    const entries = this.recent.after(cursor);
-    return entries && { entries, head: this.last };
+    const view = this.recent.after(cursor);
+    return view && { ...view, head: this.last };
   }
 
   /**
@@ -83,6 +87,7 @@ export class HeadWatcher {
         this.last = head[0]?.[0] ?? ZERO_CURSOR;
         this.recent.reset(this.last);
         this.conn = this.redis.duplicate();
+        this.live = true;
         void this.loop(this.conn);
       })();
       // a failed start (Redis down) may be retried by the next waiter
@@ -104,17 +109,38 @@ export class HeadWatcher {
           this.firehoseKey,
           this.last,
         );
-        const entries = res?.[0]?.[1];
+        let entries = res?.[0]?.[1];
         if (!entries?.length || this.closed) continue;
-        this.recent.push(entries);
-        this.last = entries[entries.length - 1][0];
-        this.notify();
+        // some may have been offered by this process's own append already
+        if (compareCursors(entries[0][0], this.last) <= 0)
+          entries = entries.filter(([id]) => compareCursors(id, this.last) > 0);
+        if (entries.length === 0) continue;
+        this.taken.read += entries.length;
+        this.take(entries);
       } catch (err) {
         if (this.closed) break;
         this.log?.warn({ err: (err as Error).message }, 'event log watcher: XREAD failed, retrying');
         await new Promise((r) => setTimeout(r, 250));
       }
     }
+  }
+
+  /**
+   * Entries this process just appended, which directly follow `before` in the firehose (the append
+   * script read both atomically): when `before` is the newest entry read here, they are taken at once,
+   * without waiting for the XREAD to return them (it still does; the loop skips what it has). Anything
+   * else (an entry of another process in between, the loop not yet reading) is left to the XREAD.
+   */
+  offer(before: string, entries: [id: string, fields: string[]][]): void {
+    if (!this.live || this.closed || entries.length === 0 || before !== this.last) return;
+    this.taken.offered += entries.length;
+    this.take(entries);
+  }
+
+  private take(entries: [id: string, fields: string[]][]): void {
+    this.recent.push(entries);
+    this.last = entries[entries.length - 1][0];
+    this.notify();
   }
 
   private notify(): void {

@@ -32,15 +32,18 @@ export class RecentEntries {
   push(raw: [id: string, fields: string[]][]): void {
     if (this.floor === undefined) return;
     for (const entry of raw) this.entries.push({ entry, uris: urisOf(entry[1]) });
-    const excess = this.entries.length - this.capacity;
-    if (excess > 0) {
-      this.floor = this.entries[excess - 1].entry[0];
-      this.entries = this.entries.slice(excess);
-    }
+    if (this.entries.length <= this.capacity) return;
+    // down to three quarters of the capacity, not by the excess with every push (each drop copies the array)
+    const excess = this.entries.length - (this.capacity - (this.capacity >> 2));
+    this.floor = this.entries[excess - 1].entry[0];
+    this.entries = this.entries.slice(excess);
   }
 
-  /** The entries after `cursor`, or undefined when the window does not cover it. */
-  after(cursor: string): RecentEntry[] | undefined {
+  /**
+   * The entries after `cursor` (`entries` from index `from` on; the array is the window's own, not a
+   * copy: read it before anything else is pushed), or undefined when the window does not cover it.
+   */
+  after(cursor: string): { entries: readonly RecentEntry[]; from: number } | undefined {
     if (this.floor === undefined || compareCursors(cursor, this.floor) < 0) return undefined;
     const { entries } = this;
     // binary search for the first entry after the cursor
@@ -51,13 +54,24 @@ export class RecentEntries {
       if (compareCursors(entries[mid].entry[0], cursor) <= 0) lo = mid + 1;
       else hi = mid;
     }
-    return entries.slice(lo);
+    return { entries, from: lo };
   }
 }
 
+/** The sets of URIs by their `u` field: few distinct values (a channel's posts name the same streams). */
+const urisCache = new Map<string, ReadonlySet<string>>();
+const URIS_CACHE_MAX = 1024;
+
 function urisOf(fields: string[]): ReadonlySet<string> | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'u') return new Set(fields[i + 1] ? fields[i + 1].split(' ') : []);
+    if (fields[i] !== 'u') continue;
+    const u = fields[i + 1];
+    let uris = urisCache.get(u);
+    if (!uris) {
+      if (urisCache.size >= URIS_CACHE_MAX) urisCache.clear();
+      urisCache.set(u, (uris = new Set(u ? u.split(' ') : [])));
+    }
+    return uris;
   }
   return undefined;
 }

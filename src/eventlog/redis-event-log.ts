@@ -63,6 +63,11 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
   /** Reads with a cursor answered from the head watcher's window, and from Redis. */
   readonly reads = { memory: 0, redis: 0 };
 
+  /** Entries the head watcher took from this log's own appends (offered) and from its XREAD. */
+  get watcherTaken(): { offered: number; read: number } {
+    return this.watcher.taken;
+  }
+
   constructor(private readonly options: EventLogOptions) {
     this.redis = options.redis;
     this.keys = options.keys;
@@ -93,7 +98,21 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
       args.push(u.type, u.channelId ?? '', JSON.stringify(storedRecord(u)), streams.join(' '), streams.length);
     }
     const out = (await APPEND_SCRIPT.run(this.redis, keys, args)) as (string | number)[];
-    return updates.map((u, i) => ({ eventId: u.eventId, cursor: String(out[2 * i]), duplicate: out[2 * i + 1] === 1 }));
+    const added: [id: string, fields: string[]][] = [];
+    const results = updates.map((u, i) => {
+      const cursor = String(out[2 * i]);
+      const duplicate = out[2 * i + 1] === 1;
+      if (!duplicate) {
+        const a = 3 + 5 * i; // the firehose entry's fields as the script wrote them
+        added.push([
+          cursor,
+          ['t', u.type, 'c', String(args[a + 1]), 'r', String(args[a + 2]), 'u', String(args[a + 3])],
+        ]);
+      }
+      return { eventId: u.eventId, cursor, duplicate };
+    });
+    if (added.length > 0) this.watcher.offer(String(out[2 * updates.length]), added);
+    return results;
   }
 
   // ---------------------------------------------------------------- read
@@ -133,7 +152,8 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
     if (!view) return undefined;
     const all = uris.includes(URIS.events);
     const updates: UpdateRecord[] = [];
-    for (const e of view.entries) {
+    for (let i = view.from; i < view.entries.length; i++) {
+      const e = view.entries[i];
       if (!all) {
         if (!e.uris) return undefined;
         if (!uris.some((uri) => e.uris!.has(uri))) continue;

@@ -3,6 +3,8 @@
  * reads Redis gives: a property over random appends (types, channels,
  * resource streams) and random reads (cursor, streams, filters, limit),
  * comparing a log with the window against one without on the same keys.
+ * Batches are appended by either log: the window takes its own log's appends
+ * at once (HeadWatcher.offer) and the other's through its XREAD.
  */
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
@@ -36,14 +38,17 @@ describe('event log reads from the recent window', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
-          fc.array(
-            fc.record({
-              type: fc.constantFrom(...TYPES),
-              channel: fc.constantFrom(...CHANNELS, undefined),
-              uris: fc.subarray(URI_POOL),
-            }),
-            { minLength: 1, maxLength: 6 },
-          ),
+          fc.record({
+            items: fc.array(
+              fc.record({
+                type: fc.constantFrom(...TYPES),
+                channel: fc.constantFrom(...CHANNELS, undefined),
+                uris: fc.subarray(URI_POOL),
+              }),
+              { minLength: 1, maxLength: 6 },
+            ),
+            byOther: fc.boolean(),
+          }),
           { minLength: 1, maxLength: 5 },
         ),
         fc.array(
@@ -68,7 +73,7 @@ describe('event log reads from the recent window', () => {
             const cursors = [ZERO_CURSOR];
             let n = 0;
             for (const batch of batches) {
-              const updates: NewUpdate[] = batch.map((b) => ({
+              const updates: NewUpdate[] = batch.items.map((b) => ({
                 eventId: `e${run}-${++n}`,
                 type: b.type,
                 uri: URIS.events,
@@ -77,7 +82,8 @@ describe('event log reads from the recent window', () => {
                 data: { n },
                 uris: b.uris,
               }));
-              cursors.push(...(await withWindow.append(updates)).map((r) => r.cursor));
+              const writer = batch.byOther ? redisOnly : withWindow;
+              cursors.push(...(await writer.append(updates)).map((r) => r.cursor));
             }
             // the watcher has read everything appended (a read after the newest cursor comes from memory)
             const newest = cursors[cursors.length - 1];
@@ -108,5 +114,43 @@ describe('event log reads from the recent window', () => {
       { numRuns: 25 },
     );
     expect(memoryReads).toBeGreaterThan(20); // the window answered, it was not always bypassed
+  });
+
+  test("the process's own appends are in the window when append() resolves, before its XREAD returns them", async () => {
+    const keys = redisKeys(`${prefix}:own-${++run}`);
+    const log = new RedisEventLog({ redis, keys, retentionMs: 86_400_000, maxLen: 100_000 });
+    try {
+      await log.waitFor({ timeoutMs: 50, limit: 1 }); // starts the watcher
+      let after = ZERO_CURSOR; // a read after 0-0 goes to Redis: start checking from the second append
+      for (let i = 0; i < 20; i++) {
+        const update: NewUpdate = {
+          eventId: `own-${run}-${i}`,
+          type: 'post.created',
+          uri: URIS.events,
+          at: new Date().toISOString(),
+          channelId: CHANNELS[0],
+          data: { i },
+          uris: [URIS.newChannelPosts],
+        };
+        const [res] = await log.append([update]);
+        const memory = log.reads.memory;
+        const read = await log.read({ after, streams: [URIS.newChannelPosts], limit: 10 });
+        if (i > 0) expect(log.reads.memory).toBe(memory + 1);
+        expect(read.updates.map((u) => u.eventId)).toEqual([update.eventId]);
+        expect(read.nextCursor).toBe(res.cursor);
+        after = res.cursor;
+      }
+      expect(log.watcherTaken.offered).toBeGreaterThan(0);
+      // a duplicate adds nothing: no entry offered, the window unchanged
+      const offered = log.watcherTaken.offered;
+      const [dup] = await log.append([
+        { eventId: `own-${run}-0`, type: 'post.created', uri: URIS.events, at: '', data: {}, uris: [] },
+      ]);
+      expect(dup.duplicate).toBe(true);
+      expect(log.watcherTaken.offered).toBe(offered);
+      expect((await log.read({ after, limit: 10 })).updates).toEqual([]);
+    } finally {
+      await log.close();
+    }
   });
 });
