@@ -34,6 +34,8 @@ export interface Profile {
   name: 'full' | 'quick' | 'smoke';
   rates: number[];
   latencyMs: number;
+  /** Posts (jobs) at each rate before its measured window, not measured: the same for bridge and baseline. */
+  warmupMs: number;
   burst: number;
   fanout: { sessions: number; rate: number; durationMs: number };
   toolCalls: number;
@@ -45,6 +47,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     name: 'full',
     rates: [500, 1000, 2000],
     latencyMs: 20_000,
+    warmupMs: 5000,
     burst: 50_000,
     fanout: { sessions: 1000, rate: 100, durationMs: 30_000 },
     toolCalls: 1000,
@@ -54,6 +57,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     name: 'quick',
     rates: [500, 1000, 2000],
     latencyMs: 3000,
+    warmupMs: 1000,
     burst: 5000,
     fanout: { sessions: 100, rate: 100, durationMs: 5000 },
     toolCalls: 100,
@@ -63,6 +67,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     name: 'smoke',
     rates: [100],
     latencyMs: 1000,
+    warmupMs: 0,
     burst: 400,
     fanout: { sessions: 6, rate: 20, durationMs: 1000 },
     toolCalls: 10,
@@ -131,6 +136,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       partitions: PARTITIONS,
       benchChannels: world.channels.length,
       baselineLatencyConcurrency: 1,
+      latencyWarmupMs: p.warmupMs,
       baselineDrainConcurrency: BASELINE_DRAIN_CONCURRENCY,
       children: opts.tsx ? 'TypeScript through tsx' : 'compiled JavaScript (tsc)',
       BRIDGE_RATE_LIMIT: 1_000_000,
@@ -222,17 +228,18 @@ async function latencyScenario(
   cleanups.push(() => baseline.close());
   const out: NonNullable<BenchResults['latency']> = [];
   for (const rate of p.rates) {
-    log(`latency at ${rate}/s for ${p.latencyMs / 1000} s: bridge…`);
+    log(`latency at ${rate}/s for ${p.latencyMs / 1000} s after ${p.warmupMs / 1000} s of warm-up: bridge…`);
     const b = await bridgeLatency(world, bridge, prefix, {
       rate,
       durationMs: p.latencyMs,
+      warmupMs: p.warmupMs,
       profileTo: profDir && join(profDir, `latency-${rate}.cpuprofile`),
     });
     log(
       `  log p50 ${b.inLog.p50} p99 ${b.inLog.p99} | notification p50 ${b.notification.p50} p99 ${b.notification.p99} | wait_for_events p50 ${b.waitForEvents.p50} p99 ${b.waitForEvents.p99} | CPU % bridge ${b.bridgeCpu.pct} (${b.bridgeCpu.msPerPost} ms/post) driver ${b.driverCpuPct} redis ${b.redisCpuPct} | bridge loop delay p50 ${b.bridgeLoopDelayMs.p50} p99 ${b.bridgeLoopDelayMs.p99} ms`,
     );
     log(`latency at ${rate}/s: bare BullMQ…`);
-    const base = await baselineLatency(baseline, { rate, durationMs: p.latencyMs });
+    const base = await baselineLatency(baseline, { rate, durationMs: p.latencyMs, warmupMs: p.warmupMs });
     log(`  add→process p50 ${base.processed.p50} p99 ${base.processed.p99}`);
     out.push({ rate, bridge: b, baseline: base });
   }
