@@ -58,7 +58,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     out.push(
       '## 1. Latency at a fixed post rate',
       '',
-      `Posts made in the fake Mattermost at a fixed rate (${r.latency[0].bridge.durationMs / 1000} s per rate, round-robin over ${r.settings.benchChannels} channels). ` +
+      `Posts made in the fake Mattermost at a fixed rate (${r.latency[0].bridge.durationMs / 1000} s per rate${r.settings.latencyWarmupMs ? `, each after ${Number(r.settings.latencyWarmupMs) / 1000} s at that rate that are not measured, for the baseline too` : ''}, round-robin over ${r.settings.benchChannels} channels). ` +
         'Milliseconds, p50 / p95 / p99 / max, measured from the post to: the record being readable in the event log; ' +
         'a subscribed MCP client receiving `notifications/resources/updated`; a pending `wait_for_events` returning it. ' +
         'Baseline: bare BullMQ, one `add()` per event into a no-op worker (concurrency 1) in another process, from `add()` to the job starting.',
