@@ -57,7 +57,7 @@ export async function startBridge(
         eventLog: services.eventLog,
         normalize: { directory: services.directory, botUserId: me.id, botUsername: me.username, log },
         isStreamed: (id, hint) => services.watches.isStreamed(id, hint),
-        onJobAppended: (partition, jobId) => queues.appends.noteAppended(partition, jobId),
+        onJobStarted: (partition, jobId) => queues.starts.noteStarted(partition, jobId),
         log,
       });
       stops.push(() => workers.stop());

@@ -8,7 +8,7 @@
  * before them) without blocking `push`.
  *
  * Under load a send waits until `ready` says the jobs of the previous sends
- * have appended their events (EventQueues.appends), or at most `minIntervalMs` after the
+ * have started (EventQueues.starts), or at most `minIntervalMs` after the
  * previous send began. An enqueue is quick (~2 ms), so back-to-back sends
  * would carry one or two events each while every job a partition worker runs
  * costs several BullMQ round trips whatever its size — the queues then fall
@@ -38,7 +38,7 @@ export interface MicroBatcherOptions {
   retryBaseMs?: number;
   /** Longest hold between the starts of two sends; an earlier send after idle is not held (default 20 ms). */
   minIntervalMs?: number;
-  /** Resolves true once the previous sends' jobs are (nearly) done (the hold ends early), false after `timeoutMs`. */
+  /** Resolves true once the previous sends' work was taken up (the hold ends early), false after `timeoutMs`. */
   ready?: (timeoutMs: number) => Promise<boolean>;
 }
 

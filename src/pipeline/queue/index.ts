@@ -19,4 +19,4 @@ export {
 export { partitionOf, partitionQueueName, EVENT_JOB } from './partitions';
 export { eventQueueDepths, type QueueDepths } from './depth';
 export { invalidJob, type EventBatchJob } from './job';
-export { JobAppends } from './job-appends';
+export { JobStarts } from './job-starts';

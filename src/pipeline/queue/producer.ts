@@ -10,7 +10,7 @@ import { partitionKey, type EventMeta, type EventSource } from '../normalize/fra
 import { eventLabel, eventsEnqueued, eventsReceived, trackQueueDepth, untrackQueueDepth } from '../metrics';
 import { EVENT_JOB, partitionOf, partitionQueueName } from './partitions';
 import type { EventBatchJob } from './job';
-import { JobAppends } from './job-appends';
+import { JobStarts } from './job-starts';
 
 /** Events per job at most: a catch-up of thousands becomes several jobs, still in order. */
 export const MAX_EVENTS_PER_JOB = 200;
@@ -43,13 +43,13 @@ export function jobOptions(retry: RetryOptions = {}): JobsOptions {
 
 export class EventQueues {
   readonly queues: Queue<EventBatchJob>[];
-  /** Which of the jobs added here have appended their events (fed by this process's workers, see job-appends.ts). */
-  readonly appends: JobAppends;
+  /** Which of the jobs added here have started (fed by this process's workers, see job-starts.ts). */
+  readonly starts: JobStarts;
   private readonly opts: JobsOptions;
 
   constructor(private readonly options: EventQueuesOptions) {
     this.opts = jobOptions(options);
-    this.appends = new JobAppends(options.partitions);
+    this.starts = new JobStarts(options.partitions);
     this.queues = Array.from({ length: options.partitions }, (_, p) => {
       const queue = new Queue<EventBatchJob>(partitionQueueName(p), {
         connection: options.connection,
@@ -98,7 +98,7 @@ export class EventQueues {
         const adding =
           bulk.length === 1 ? queue.add(EVENT_JOB, bulk[0].data, this.opts).then((j) => [j]) : queue.addBulk(bulk);
         return adding.then((added) => {
-          for (const job of added) this.appends.noteAdded(p, job.id);
+          for (const job of added) this.starts.noteAdded(p, job.id);
         });
       }),
     );

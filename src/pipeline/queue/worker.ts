@@ -44,11 +44,8 @@ export interface WorkerOptions extends RetryOptions {
    * partition until the lock expires and the stalled check (every half of it) requeues the job.
    */
   lockDurationMs?: number;
-  /**
-   * Told when a job's events are appended, before the job returns (the ingest of this process batches by
-   * it: EventQueues.appends; its send then goes out before BullMQ's call that finishes this job).
-   */
-  onJobAppended?: (partition: number, jobId: string | undefined) => void;
+  /** Told when a job starts (the ingest of this process batches by it: EventQueues.starts). */
+  onJobStarted?: (partition: number, jobId: string | undefined) => void;
 }
 
 export interface JobOutcome {
@@ -117,7 +114,6 @@ export function makeProcessor(options: WorkerOptions, partition = -1) {
       if (dropped) eventsSkipped.inc({ reason: 'not_streamed' }, dropped);
     }
     const appended = await options.eventLog.append(streamed);
-    options.onJobAppended?.(partition, job.id);
     const lagSeconds = Math.max(0, Date.now() - receivedAt) / 1000;
     let duplicates = 0;
     appended.forEach((r, i) => {
@@ -152,6 +148,7 @@ export async function startWorkers(options: WorkerOptions): Promise<PipelineWork
         ? { lockDuration: options.lockDurationMs, stalledInterval: Math.max(500, options.lockDurationMs / 2) }
         : {}),
     });
+    if (options.onJobStarted) worker.on('active', (job) => options.onJobStarted!(p, job.id));
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
       jobsFailed.inc({ partition: String(p), final: final ? '1' : '0' });

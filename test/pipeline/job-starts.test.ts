@@ -1,0 +1,111 @@
+/**
+ * JobStarts (src/pipeline/queue/job-starts.ts): the ingest's batching signal.
+ * Unit rules, a property over interleavings, and the real thing: jobs added
+ * through EventQueues and started by this process's BullMQ workers.
+ */
+import fc from 'fast-check';
+import type { Redis } from 'ioredis';
+import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
+import { redisKeys } from '../../src/redis/keys';
+import { createLogger } from '../../src/logging/logger';
+import { RedisEventLog } from '../../src/eventlog/redis-event-log';
+import { EventQueues, JobStarts, startWorkers } from '../../src/pipeline/queue';
+import { FixedDirectory, USERS, postedFrame, CHANNELS } from './fixtures';
+
+describe('JobStarts', () => {
+  test('open with nothing added; closed while an added job waits; open again once it started', async () => {
+    const s = new JobStarts(2);
+    expect(s.allStarted()).toBe(true);
+    await expect(s.whenStarted(0)).resolves.toBe(true);
+    s.noteAdded(1, '7');
+    expect(s.allStarted()).toBe(false);
+    await expect(s.whenStarted(0)).resolves.toBe(false);
+    const pending = s.whenStarted(5_000);
+    s.noteStarted(1, '6'); // an older job: not enough
+    s.noteStarted(0, '9'); // another partition: not enough
+    expect(s.allStarted()).toBe(false);
+    s.noteStarted(1, '7');
+    await expect(pending).resolves.toBe(true);
+  });
+
+  test('whenStarted gives up after its time limit', async () => {
+    const s = new JobStarts(1);
+    s.noteAdded(0, '1');
+    const t0 = Date.now();
+    await expect(s.whenStarted(30)).resolves.toBe(false);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+  });
+
+  test('ids that are not integers are ignored (never block)', () => {
+    const s = new JobStarts(1);
+    s.noteAdded(0, 'custom-id');
+    s.noteAdded(0, undefined);
+    expect(s.allStarted()).toBe(true);
+  });
+
+  test('property: open exactly when every partition started its highest added id', () => {
+    const op = fc.record({ kind: fc.constantFrom('add', 'start'), p: fc.integer({ min: 0, max: 2 }), id: fc.nat(50) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const s = new JobStarts(3);
+        const added = [0, 0, 0];
+        const started = [0, 0, 0];
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            s.noteAdded(o.p, String(o.id));
+            added[o.p] = Math.max(added[o.p], o.id);
+          } else {
+            s.noteStarted(o.p, String(o.id));
+            started[o.p] = Math.max(started[o.p], o.id);
+          }
+          expect(s.allStarted()).toBe(added.every((a, p) => started[p] >= a));
+        }
+      }),
+    );
+  });
+});
+
+describe('JobStarts fed by real workers', () => {
+  const prefix = testPrefix('jobstarts');
+  const keys = redisKeys(prefix);
+  const log = createLogger({ level: 'silent' });
+  let redis: Redis;
+
+  beforeAll(() => {
+    redis = connectRedis();
+  });
+  afterAll(async () => {
+    await cleanupPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  test('jobs added through EventQueues are seen starting by this process’s workers', async () => {
+    const eventLog = new RedisEventLog({ redis, keys, retentionMs: 3_600_000, maxLen: 100_000 });
+    const queues = new EventQueues({ connection: redis, keys, partitions: 3 });
+    const channels = [CHANNELS.town, CHANNELS.dev];
+    const frames = Array.from({ length: 30 }, (_, i) =>
+      postedFrame({ id: `p${i}`.padEnd(26, 'x'), channel: channels[i % 2] }, i + 1),
+    );
+    await queues.enqueueEvents(frames, 'websocket');
+    expect(queues.starts.allStarted()).toBe(false); // no worker yet: the jobs wait
+    await expect(queues.starts.whenStarted(50)).resolves.toBe(false);
+    const workers = await startWorkers({
+      connection: redis,
+      keys,
+      partitions: 3,
+      eventLog,
+      normalize: { directory: new FixedDirectory(), botUserId: USERS.bot.id },
+      log,
+      onJobStarted: (p, id) => queues.starts.noteStarted(p, id),
+    });
+    try {
+      await expect(queues.starts.whenStarted(10_000)).resolves.toBe(true);
+      await queues.enqueueEvents([postedFrame({ id: 'late'.padEnd(26, 'x') }, 99)], 'websocket');
+      await expect(queues.starts.whenStarted(10_000)).resolves.toBe(true);
+    } finally {
+      await workers.stop();
+      await queues.close();
+      await eventLog.close();
+    }
+  });
+});
