@@ -23,8 +23,6 @@ export class HeadWatcher {
   private conn?: Redis;
   private last = ZERO_CURSOR;
   private started?: Promise<void>;
-  /** The XREAD loop runs: `last` is the newest entry read (offers before that cannot be placed). */
-  private live = false;
   private closed = false;
   private readonly waiters = new Set<Waiter>();
   private readonly recent: RecentEntries;
@@ -87,7 +85,6 @@ export class HeadWatcher {
         this.last = head[0]?.[0] ?? ZERO_CURSOR;
         this.recent.reset(this.last);
         this.conn = this.redis.duplicate();
-        this.live = true;
         void this.loop(this.conn);
       })();
       // a failed start (Redis down) may be retried by the next waiter
@@ -132,7 +129,8 @@ export class HeadWatcher {
    * else (an entry of another process in between, the loop not yet reading) is left to the XREAD.
    */
   offer(before: string, entries: [id: string, fields: string[]][]): void {
-    if (!this.live || this.closed || entries.length === 0 || before !== this.last) return;
+    // no connection yet: the loop is not reading, `last` is not the newest entry read
+    if (!this.conn || this.closed || entries.length === 0 || before !== this.last) return;
     this.taken.offered += entries.length;
     this.take(entries);
   }

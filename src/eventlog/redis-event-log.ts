@@ -91,24 +91,22 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
     if (updates.length === 0) return [];
     const keys: string[] = [this.firehose, this.keys.logTrimmed(URIS.events)];
     const args: (string | number)[] = [this.options.retentionMs, this.options.maxLen, updates.length];
+    /** Each update's firehose entry fields, as the script writes them (handed to the head watcher). */
+    const fields: string[][] = [];
     for (const u of updates) {
       const streams = [...new Set(u.uris)].filter((uri) => uri !== URIS.events);
       keys.push(this.keys.dedup(u.eventId));
       for (const uri of streams) keys.push(this.keys.logStream(uri), this.keys.logTrimmed(uri));
-      args.push(u.type, u.channelId ?? '', JSON.stringify(storedRecord(u)), streams.join(' '), streams.length);
+      const f = ['t', u.type, 'c', u.channelId ?? '', 'r', JSON.stringify(storedRecord(u)), 'u', streams.join(' ')];
+      fields.push(f);
+      args.push(f[1], f[3], f[5], f[7], streams.length);
     }
     const out = (await APPEND_SCRIPT.run(this.redis, keys, args)) as (string | number)[];
     const added: [id: string, fields: string[]][] = [];
     const results = updates.map((u, i) => {
       const cursor = String(out[2 * i]);
       const duplicate = out[2 * i + 1] === 1;
-      if (!duplicate) {
-        const a = 3 + 5 * i; // the firehose entry's fields as the script wrote them
-        added.push([
-          cursor,
-          ['t', u.type, 'c', String(args[a + 1]), 'r', String(args[a + 2]), 'u', String(args[a + 3])],
-        ]);
-      }
+      if (!duplicate) added.push([cursor, fields[i]]);
       return { eventId: u.eventId, cursor, duplicate };
     });
     if (added.length > 0) this.watcher.offer(String(out[2 * updates.length]), added);
