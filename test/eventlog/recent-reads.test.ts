@@ -12,6 +12,7 @@ import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
 import { eventually } from '../mcp/harness';
 import { redisKeys } from '../../src/redis/keys';
 import { RedisEventLog } from '../../src/eventlog/redis-event-log';
+import { HeadWatcher } from '../../src/eventlog/head-watcher';
 import { ZERO_CURSOR } from '../../src/eventlog/cursor';
 import type { NewUpdate, UpdateType } from '../../src/updates/record';
 import { URIS } from '../../src/updates/uris';
@@ -116,7 +117,7 @@ describe('event log reads from the recent window', () => {
     expect(memoryReads).toBeGreaterThan(20); // the window answered, it was not always bypassed
   });
 
-  test("the process's own appends are in the window when append() resolves, before its XREAD returns them", async () => {
+  test("the process's own appends are in the window when append() resolves, whichever answer (the append's or the XREAD's) is read first", async () => {
     const keys = redisKeys(`${prefix}:own-${++run}`);
     const log = new RedisEventLog({ redis, keys, retentionMs: 86_400_000, maxLen: 100_000 });
     try {
@@ -140,7 +141,8 @@ describe('event log reads from the recent window', () => {
         expect(read.nextCursor).toBe(res.cursor);
         after = res.cursor;
       }
-      expect(log.watcherTaken.offered).toBeGreaterThan(0);
+      // each entry came in one way or the other, never twice (under load Redis' XREAD answer is often read first)
+      expect(log.watcherTaken.offered + log.watcherTaken.read).toBe(20);
       // a duplicate adds nothing: no entry offered, the window unchanged
       const offered = log.watcherTaken.offered;
       const [dup] = await log.append([
@@ -151,6 +153,34 @@ describe('event log reads from the recent window', () => {
       expect((await log.read({ after, limit: 10 })).updates).toEqual([]);
     } finally {
       await log.close();
+    }
+  });
+
+  test('offer: entries right after the newest read are taken at once; the XREAD later skips them; others wait for it', async () => {
+    const key = `${prefix}:offer-${++run}`;
+    await redis.xadd(key, '1-1', 'n', '1');
+    const watcher = new HeadWatcher(redis, key, undefined, 10_000, 50);
+    try {
+      await expect(watcher.waitBeyond(ZERO_CURSOR, Date.now() + 5_000)).resolves.toBe(true); // started at 1-1
+      const woken = watcher.waitBeyond('1-1', Date.now() + 5_000);
+      watcher.offer('1-0', [['5-1', ['n', '5']]]); // does not follow the newest read: left to the XREAD
+      watcher.offer('1-1', [['2-1', ['n', '2']]]);
+      await expect(woken).resolves.toBe(true);
+      expect(watcher.recentAfter('1-1')?.head).toBe('2-1');
+      expect(watcher.taken).toEqual({ offered: 1, read: 0 });
+      // the entries reach Redis (the XREAD was issued from 1-1): 2-1 is skipped, 3-1 taken from the XREAD
+      await redis.xadd(key, '2-1', 'n', '2');
+      await redis.xadd(key, '3-1', 'n', '3');
+      await eventually(async () => watcher.taken.read === 1);
+      const view = watcher.recentAfter('1-1')!;
+      expect(view.entries.slice(view.from).map((e) => e.entry)).toEqual([
+        ['2-1', ['n', '2']],
+        ['3-1', ['n', '3']],
+      ]);
+      expect(view.head).toBe('3-1');
+    } finally {
+      await watcher.close();
+      await redis.del(key);
     }
   });
 });
