@@ -153,6 +153,18 @@ function isRepeatable(method: string, url: string): boolean {
   return SAFE_POSTS.some((re) => re.test(path));
 }
 
+/** How an attempt reads the answer: whole (before the attempt ends) or left to the caller as a stream. */
+export type BodyRead = 'whole' | 'stream';
+
+/** Statuses whose Response cannot have a body (the Fetch standard's "null body status"). */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+async function wholeBody(response: Response): Promise<Response> {
+  const bytes = await response.arrayBuffer();
+  const { status, statusText, headers } = response;
+  return new Response(NULL_BODY.has(status) ? null : bytes, { status, statusText, headers });
+}
+
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function errorCode(err: unknown): string | undefined {
@@ -269,7 +281,7 @@ export class ResilientFetch {
   }
 
   /** fetch with the whole policy; resolves to a 2xx..4xx Response or throws a MattermostError. */
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+  async fetch(url: string, init: RequestInit = {}, read: BodyRead = 'whole'): Promise<Response> {
     const signal = ((init.signal as AbortSignal | null | undefined) ?? startingSignal) || undefined;
     const method = (init.method ?? 'GET').toUpperCase();
     await this.takeBudget(url, signal);
@@ -280,7 +292,7 @@ export class ResilientFetch {
       let failure: MattermostError | undefined;
       this.stats.requests++;
       try {
-        response = await this.breaker.execute(() => this.attempt(url, { ...init, method }, signal));
+        response = await this.breaker.execute(() => this.attempt(url, { ...init, method }, signal, read));
       } catch (err) {
         failure = this.asMattermostError(err, url);
         // 5xx answers come back inside the error (thrown so that the breaker counts them).
@@ -316,18 +328,32 @@ export class ResilientFetch {
     }
   }
 
-  private async attempt(url: string, init: RequestInit, callerSignal?: AbortSignal): Promise<Response> {
+  private async attempt(
+    url: string,
+    init: RequestInit,
+    callerSignal: AbortSignal | undefined,
+    read: BodyRead,
+  ): Promise<Response> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
-    let response: Response;
+    let response: Response | undefined;
     try {
       response = await fetch(url, { ...init, signal });
+      // The body inside the attempt: its timeout covers it, and an answer cut off half-way is a
+      // network failure the retry loop repeats (for calls safe to repeat), not unreadable JSON.
+      if (read === 'whole') response = await wholeBody(response);
     } catch (err) {
       if (callerSignal?.aborted) throw this.error('aborted', url, 'request cancelled by the caller', err);
       if (timeout.aborted) {
         throw this.error('timeout', url, `Mattermost did not answer within ${this.opts.timeoutMs} ms`, err);
       }
-      throw this.error('network', url, `cannot reach Mattermost (${errorCode(err) ?? (err as Error).message})`, err);
+      const why = errorCode(err) ?? (err as Error).message;
+      throw this.error(
+        'network',
+        url,
+        response ? `Mattermost's answer was cut off (${why})` : `cannot reach Mattermost (${why})`,
+        err,
+      );
     }
     if (response.status >= 500) {
       // Throw so the breaker counts it; the retry loop gets the response back through the error.
@@ -493,7 +519,7 @@ export class ResilientClient4 extends Client4 {
    */
   async getFileBytes(fileId: string, maxBytes: number): Promise<{ bytes: Buffer; contentType: string }> {
     const url = this.getFileRoute(fileId);
-    const response = await this.resilience.fetch(url, this.getOptions({ method: 'get' }) as RequestInit);
+    const response = await this.resilience.fetch(url, this.getOptions({ method: 'get' }) as RequestInit, 'stream');
     if (!response.ok) throw this.errorFor(url, response, await this.parseBody(url, response));
     const length = Number(response.headers.get('content-length') ?? NaN);
     if (Number.isFinite(length) && length > maxBytes) {

@@ -22,7 +22,14 @@ import { connectRedis, cleanupPrefix, testPrefix } from '../helpers/redis';
 
 const ME = { id: 'ybndrfg8ejkmcpqxot1uwisza3', username: 'bridge-bot' };
 
-type Script = { status: number; headers?: Record<string, string>; body?: string; hang?: boolean };
+type Script = {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  hang?: boolean;
+  /** Sends the headers and half the body, then cuts the connection (cut) or sends nothing more (stall). */
+  partial?: 'cut' | 'stall';
+};
 
 /** A tiny server: each route plays a script of responses, then answers 200 with ME. */
 class ScriptedServer {
@@ -43,6 +50,13 @@ class ScriptedServer {
       this.hits.set(route, (this.hits.get(route) ?? 0) + 1);
       const step = this.scripts.get(route)?.shift();
       if (step?.hang) return; // never answers
+      if (step?.partial) {
+        const body = JSON.stringify(ME);
+        res.writeHead(step.status, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) });
+        res.write(body.slice(0, body.length >> 1));
+        if (step.partial === 'cut') setTimeout(() => res.socket?.destroy(), 10);
+        return;
+      }
       if (step) {
         res.status(step.status);
         for (const [k, v] of Object.entries(step.headers ?? {})) res.setHeader(k, v);
@@ -230,6 +244,32 @@ describe('resilient Client4', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(await c.getMe()).toEqual(ME);
     expect(c.resilience.circuitState).toBe('closed');
+  });
+
+  it('reads the answer within the attempt: a cut one is a network failure (retried for reads), a stalled one times out', async () => {
+    server.play('GET /api/v4/users/me', { status: 200, partial: 'cut' });
+    const c = client();
+    expect((await c.getMe()).username).toBe(ME.username);
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(2);
+    expect(c.resilience.stats.retries).toBe(1);
+
+    server.play('POST /api/v4/posts', { status: 201, partial: 'cut' });
+    const cut = await failure(client().createPost({ channel_id: 'c', message: 'hi' } as never));
+    expect(cut.kind).toBe('network');
+    expect(cut.message).toMatch(/answer was cut off/);
+    expect(server.hits.get('POST /api/v4/posts')).toBe(1); // a post creation is never repeated
+
+    server.play('GET /api/v4/users/me', { status: 200, partial: 'stall' }, { status: 200, partial: 'stall' });
+    const stalled = await failure(client({ timeoutMs: 150, maxAttempts: 2 }).getMe());
+    expect(stalled.kind).toBe('timeout');
+    expect(server.hits.get('GET /api/v4/users/me')).toBe(4);
+  });
+
+  it('reads an answer without a body (204)', async () => {
+    server.play('DELETE /api/v4/posts/x', { status: 204 });
+    const res = await client().resilience.fetch(`${server.url}/api/v4/posts/x`, { method: 'DELETE' });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
   });
 
   it('reports an unreachable server as a network error (and retries connection refusals)', async () => {
