@@ -19,6 +19,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
+import { portableSchema } from './portable-schema';
 import type { Logger } from '../logging/logger';
 import { ToolError, TOOL_ERROR_CATEGORIES, type ToolDefinition, type ToolErrorCategory } from '../tools/define';
 import type { ToolContext, SessionInfo } from '../tools/context';
@@ -42,7 +43,7 @@ export const TOOL_ERROR_SCHEMA = {
 type JsonSchema = Record<string, unknown>;
 
 function objectSchema(shape: ZodRawShape, pipeStrategy: 'input' | 'output'): JsonSchema {
-  return toJsonSchemaCompat(z.object(shape), { strictUnions: true, pipeStrategy }) as JsonSchema;
+  return portableSchema(toJsonSchemaCompat(z.object(shape), { strictUnions: true, pipeStrategy }) as JsonSchema);
 }
 
 /**

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { McpHttpHandle } from '../../src/mcp/start';
 import type { FakeMattermost } from '../fake-mattermost';
 import { testPrefix, testRedisUrl } from '../helpers/redis';
-import { READ_KEY, ingestPost, startMcpWithFake, type McpWithFake, type TestServices } from './harness';
+import { ADMIN_KEY, READ_KEY, ingestPost, startMcpWithFake, type McpWithFake, type TestServices } from './harness';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -44,13 +44,18 @@ describe('MCP Inspector CLI', () => {
 
   /** Runs the Inspector CLI (HOME is a temp dir: it writes ~/.mcp-inspector) and parses its JSON output. */
   async function inspector(args: string[]): Promise<Record<string, unknown>> {
+    const envelope = await inspectorEnvelope(args);
+    return (envelope.result as Record<string, unknown> | undefined) ?? envelope;
+  }
+
+  /** The whole JSON output: `result`, and `schemaFindings` when --strict found unportable schemas. */
+  async function inspectorEnvelope(args: string[]): Promise<Record<string, unknown>> {
     const { stdout } = await run(INSPECTOR, ['--cli', ...args, '--format', 'json', '--connect-timeout', '60000'], {
       env: { PATH: process.env.PATH, HOME: home },
       timeout: 60_000,
       maxBuffer: 10 * 1024 * 1024,
     });
-    const parsed = JSON.parse(stdout) as { result?: Record<string, unknown> };
-    return parsed.result ?? (parsed as Record<string, unknown>);
+    return JSON.parse(stdout) as Record<string, unknown>;
   }
 
   const auth = () => ['--header', `Authorization: Bearer ${READ_KEY}`];
@@ -69,6 +74,13 @@ describe('MCP Inspector CLI', () => {
     expect((resources.resources as { uri: string }[]).map((r) => r.uri)).toContain('mattermost://events');
     expect(call.isError).toBeFalsy();
     expect(JSON.stringify(call.structuredContent)).toContain('seen by the inspector');
+  });
+
+  it("finds every tool's schemas portable (--strict: no findings, e.g. no nullable type arrays)", async () => {
+    const adminAuth = ['--header', `Authorization: Bearer ${ADMIN_KEY}`];
+    const listed = await inspectorEnvelope([mcp.url, ...adminAuth, '--method', 'tools/list', '--strict']);
+    expect(((listed.result as { tools: unknown[] }).tools ?? []).length).toBeGreaterThan(30); // write and admin tools too
+    expect(listed.schemaFindings).toBeUndefined();
   });
 
   it('over stdio: lists tools and resources and calls get_events', async () => {
