@@ -12,14 +12,14 @@
  *
  * The contract is unchanged: both forms accept exactly what they did.
  */
+import { isRecord as isSchema } from '../pipeline/normalize/frame';
+
 type Schema = Record<string, unknown>;
 
 /** Keywords that describe the value as a whole: they stay beside the `anyOf`. */
 const ANNOTATIONS = new Set(['description', 'title', 'default', 'examples', 'deprecated', '$comment']);
-
-function isSchema(v: unknown): v is Schema {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** Keywords whose value maps names to schemas: a name there is not a keyword. */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions']);
 
 export function portableSchema<T>(schema: T): T {
   if (Array.isArray(schema)) return schema.map((s) => portableSchema(s)) as T;
@@ -27,7 +27,7 @@ export function portableSchema<T>(schema: T): T {
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'additionalProperties' && isSchema(value) && Object.keys(value).length === 0) out[key] = true;
-    else if (key === 'properties' && isSchema(value)) {
+    else if (SCHEMA_MAPS.has(key) && isSchema(value)) {
       out[key] = Object.fromEntries(Object.entries(value).map(([name, s]) => [name, portableSchema(s)]));
     } else out[key] = portableSchema(value);
   }
