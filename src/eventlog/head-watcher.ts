@@ -78,7 +78,8 @@ export class HeadWatcher {
     });
   }
 
-  private start(): Promise<void> {
+  /** Starts reading the firehose from its newest entry (the first wait does it otherwise); idempotent. */
+  start(): Promise<void> {
     if (!this.started) {
       this.started = (async () => {
         const head = await this.redis.xrevrange(this.firehoseKey, '+', '-', 'COUNT', 1);

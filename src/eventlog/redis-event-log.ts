@@ -303,6 +303,14 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
     }
   }
 
+  /**
+   * Starts the head watcher now instead of at the first wait or tail, so that this process's appends and
+   * reads use the window from then on. Resolves once it follows the firehose.
+   */
+  watch(): Promise<void> {
+    return this.watcher.start();
+  }
+
   async *tail(signal: AbortSignal, after?: string): AsyncGenerator<UpdateRecord> {
     let cursor = after === undefined ? await this.head() : normalizeCursor(after);
     while (!signal.aborted) {

@@ -69,8 +69,9 @@ describe('event log reads from the recent window', () => {
           const withWindow = new RedisEventLog({ ...options, recentWindow: window });
           const redisOnly = new RedisEventLog({ ...options, recentWindow: 0 });
           try {
-            // starts the head watchers (a wait that gets as far as waiting); the other one keeps no window
-            await Promise.all([withWindow, redisOnly].map((log) => log.waitFor({ timeoutMs: 100, limit: 1 })));
+            // the head watchers follow the firehose from here (a short waitFor may pass its deadline under
+            // load before it reaches the watcher, which then never starts); the other one keeps no window
+            await Promise.all([withWindow, redisOnly].map((log) => log.watch()));
             const cursors = [ZERO_CURSOR];
             let n = 0;
             for (const batch of batches) {
@@ -121,7 +122,7 @@ describe('event log reads from the recent window', () => {
     const keys = redisKeys(`${prefix}:own-${++run}`);
     const log = new RedisEventLog({ redis, keys, retentionMs: 86_400_000, maxLen: 100_000 });
     try {
-      await log.waitFor({ timeoutMs: 50, limit: 1 }); // starts the watcher
+      await log.watch();
       let after = ZERO_CURSOR; // a read after 0-0 goes to Redis: start checking from the second append
       for (let i = 0; i < 20; i++) {
         const update: NewUpdate = {

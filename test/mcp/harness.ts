@@ -97,18 +97,19 @@ export async function connectClient(
   return { client, transport };
 }
 
-/** Resolves when `check` holds, polling every 10 ms; rejects after `ms`. */
+/** Resolves when `check` holds, polling every 10 ms; rejects when it still fails after `ms`. */
 export async function eventually(
   check: () => boolean | Promise<boolean>,
   ms = 5000,
   what = 'condition',
 ): Promise<void> {
   const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+  // checks once more after the deadline: a process stalled past it (a loaded CI machine) still gets its look
+  while (true) {
     if (await check()) return;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 /** The real Mattermost-side parts on a fake Mattermost: resilient Client4, cached directory, watch list. */
