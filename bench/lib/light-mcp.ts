@@ -1,15 +1,27 @@
 /**
- * A minimal MCP client over Streamable HTTP for the fan-out scenario: it
- * speaks the protocol (initialize, notifications/initialized,
- * resources/subscribe, the standalone GET stream, DELETE) with plain fetch
- * and a small SSE reader, and notes when each notifications/resources/updated
- * arrives. A thousand SDK clients in one process measure the SDK's own
- * parsing and validation (about 0.25 ms of CPU per notification here) more
- * than the bridge; each real agent runs its SDK in its own process.
+ * A minimal MCP client over Streamable HTTP for the fan-out and latency
+ * scenarios: it speaks the protocol (initialize, notifications/initialized,
+ * resources/subscribe, tools/call, the standalone GET stream, DELETE) with
+ * node:http and a small SSE reader, and notes when each
+ * notifications/resources/updated arrives. SDK clients in the bench process
+ * measure the SDK's own parsing and validation (about 0.25 ms of CPU per
+ * notification here, a third of a core for a wait_for_events loop at
+ * 1,000 posts/s) more than the bridge, on the same two cores; each real agent
+ * runs its SDK in its own process.
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { nowMs } from './clock';
+
+/** A tools/call result as the bridge sends it. */
+export interface LightToolResult {
+  content: { type: string; text?: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+// Requests reuse connections, as an SDK client's fetch does; the GET streams hold their own.
+const keepAlive = new Agent({ keepAlive: true });
 
 export class LightMcpSession {
   private sessionId = '';
@@ -37,25 +49,40 @@ export class LightMcpSession {
     };
   }
 
+  /**
+   * One POST over node:http on a keep-alive agent: undici's fetch (its web streams and an abort
+   * signal per request) cost this process more per call than the bridge spends answering a quick
+   * one, and a long-poll loop makes hundreds of calls a second.
+   */
+  private post(body: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+    return new Promise((resolve, reject) => {
+      const headers = this.headers({ 'content-length': String(Buffer.byteLength(body)) });
+      const req = httpRequest(this.url, { method: 'POST', headers, agent: keepAlive }, (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   /** A request; the answer may come as JSON or as an SSE stream carrying it. */
   private async request(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
     const id = this.nextId++;
-    const res = await fetch(this.url, {
-      method: 'POST',
-      headers: this.headers(),
-      body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
-    });
-    if (!res.ok) throw new Error(`${method}: HTTP ${res.status} ${await res.text()}`);
-    const sid = res.headers.get('mcp-session-id');
-    if (sid) this.sessionId = sid;
-    const text = await res.text();
-    const payloads = (res.headers.get('content-type') ?? '').includes('text/event-stream')
-      ? text
+    const res = await this.post(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    if (res.status < 200 || res.status > 299) throw new Error(`${method}: HTTP ${res.status} ${res.text}`);
+    const sid = res.headers['mcp-session-id'];
+    if (typeof sid === 'string') this.sessionId = sid;
+    const payloads = (res.headers['content-type'] ?? '').includes('text/event-stream')
+      ? res.text
           .split('\n')
           .filter((l) => l.startsWith('data:'))
           .map((l) => l.slice(5).trim())
           .filter(Boolean)
-      : [text];
+      : [res.text];
     for (const p of payloads) {
       const msg = JSON.parse(p) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
       if (msg.id !== id) continue;
@@ -66,13 +93,15 @@ export class LightMcpSession {
   }
 
   private async notify(method: string): Promise<void> {
-    const res = await fetch(this.url, {
-      method: 'POST',
-      headers: this.headers(),
-      body: JSON.stringify({ jsonrpc: '2.0', method }),
-    });
-    await res.text();
-    if (res.status !== 202 && !res.ok) throw new Error(`${method}: HTTP ${res.status}`);
+    const res = await this.post(JSON.stringify({ jsonrpc: '2.0', method }));
+    if (res.status !== 202 && (res.status < 200 || res.status > 299)) throw new Error(`${method}: HTTP ${res.status}`);
+  }
+
+  /** tools/call; throws on a protocol error, returns the result (isError included) as sent. */
+  async callTool(name: string, args: Record<string, unknown>): Promise<LightToolResult> {
+    const result = await this.request('tools/call', { name, arguments: args });
+    if (!Array.isArray(result.content)) throw new Error(`tools/call ${name}: no content in ${JSON.stringify(result)}`);
+    return result as unknown as LightToolResult;
   }
 
   async connect(name: string): Promise<void> {

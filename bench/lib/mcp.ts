@@ -1,9 +1,7 @@
 /** MCP SDK clients over Streamable HTTP, as agents connect to the bridge. */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { installSdkFastPath } from '../../src/mcp/sdk-fastpath';
-import { nowMs } from './clock';
 
 // The SDK client asks the same failing zod predicates of every notification as the server does
 // (a fifth of this process's CPU at 1,000 posts/s): an agent pays that in its own process, the bench
@@ -72,16 +70,4 @@ async function postWithOwnSignal(
   } finally {
     shared.removeEventListener('abort', abort);
   }
-}
-
-/** Records the arrival time (nowMs) of every notifications/resources/updated, by URI. */
-export function recordNotifications(client: Client): Map<string, number[]> {
-  const seen = new Map<string, number[]>();
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
-    const at = nowMs();
-    let list = seen.get(n.params.uri);
-    if (!list) seen.set(n.params.uri, (list = []));
-    list.push(at);
-  });
-  return seen;
 }

@@ -9,6 +9,8 @@
  *   (b) a notifications/resources/updated of its channel's posts URI reaching
  *       an MCP client subscribed to every bench channel (see coverage.ts),
  *   (c) a wait_for_events loop (one MCP client, next_cursor each time) getting it.
+ * Both clients are minimal protocol clients (bench/lib/light-mcp.ts): SDK
+ * clients here took a third of a core from the two the bridge runs on.
  *
  * Baseline: bare BullMQ — one `queue.add()` per event from this process into
  * a no-op Worker in a child process, measured from add() to the job starting.
@@ -26,7 +28,7 @@ import type { BridgeStats } from '../bridge/protocol';
 import type { Baseline } from '../lib/baseline';
 import { nowMs, sleep, until } from '../lib/clock';
 import { coverage } from '../lib/coverage';
-import { connectClient, recordNotifications } from '../lib/mcp';
+import { LightMcpSession } from '../lib/light-mcp';
 import { LogObserver } from '../lib/observer';
 import { atRate } from '../lib/rate';
 import { summarize, type Summary } from '../lib/stats';
@@ -64,20 +66,18 @@ export interface BaselineLatencyResult {
 type WaitResult = { updates: { data: { post?: { id: string } } }[]; next_cursor: string };
 
 /** A wait_for_events loop on mattermost://new_channel_posts; notes when each post id came back. */
-function waitLoop(client: Awaited<ReturnType<typeof connectClient>>['client'], cursor: string) {
+function waitLoop(client: LightMcpSession, cursor: string) {
   const got = new Map<string, number>();
   let calls = 0;
   let stopped = false;
   const done = (async () => {
     while (!stopped) {
-      const res = await client.callTool(
-        {
-          name: 'wait_for_events',
-          arguments: { cursor, streams: [URIS.newChannelPosts], limit: 100, timeout_ms: 1000 },
-        },
-        undefined,
-        { timeout: 30_000 },
-      );
+      const res = await client.callTool('wait_for_events', {
+        cursor,
+        streams: [URIS.newChannelPosts],
+        limit: 100,
+        timeout_ms: 1000,
+      });
       const at = nowMs();
       calls++;
       if (res.isError) throw new Error(`wait_for_events failed: ${JSON.stringify(res.content).slice(0, 300)}`);
@@ -107,17 +107,16 @@ export async function bridgeLatency(
   const observer = new LogObserver(conn, keys.logStream(URIS.events));
   await observer.start();
 
-  const subscriber = await connectClient(bridge.ready.url, BENCH_KEY, 'bench-subscriber');
-  const notes = recordNotifications(subscriber.client);
-  for (const ch of world.channels) await subscriber.client.subscribeResource({ uri: URIS.channelPosts(ch.id) });
+  const subscriber = new LightMcpSession(bridge.ready.url, BENCH_KEY);
+  await subscriber.connect('bench-subscriber');
+  const notes = subscriber.notes;
+  for (const ch of world.channels) await subscriber.subscribe(URIS.channelPosts(ch.id));
   await subscriber.streamOpen;
 
-  const waiter = await connectClient(bridge.ready.url, BENCH_KEY, 'bench-waiter');
-  const head = await waiter.client.callTool({
-    name: 'get_events',
-    arguments: { streams: [URIS.newChannelPosts], limit: 1 },
-  });
-  const loop = waitLoop(waiter.client, (head.structuredContent as WaitResult).next_cursor);
+  const waiter = new LightMcpSession(bridge.ready.url, BENCH_KEY);
+  await waiter.connect('bench-waiter');
+  const head = await waiter.callTool('get_events', { streams: [URIS.newChannelPosts], limit: 1 });
+  const loop = waitLoop(waiter, (head.structuredContent as WaitResult).next_cursor);
 
   // Warm-up: one post per channel, seen everywhere, before measuring.
   const warm = world.channels.map((ch) =>

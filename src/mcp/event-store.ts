@@ -239,7 +239,7 @@ export class RedisEventStore implements EventStore {
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    keys: RedisKeys,
     readonly sessionId: string,
     private readonly limits: EventStoreLimits = DEFAULT_EVENT_STORE_LIMITS,
     /** A request-stream event that could not be written behind (that event cannot be replayed). */
