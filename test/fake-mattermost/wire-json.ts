@@ -1,9 +1,14 @@
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+
 /**
  * JSON as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 are
  * escaped. Mattermost marshals every REST body and WebSocket frame this way.
  */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value)
+  const json = JSON.stringify(value);
+  // Most bodies have none of them: one scan instead of five replacing passes (benchmarks post 1,000/s).
+  if (!GO_ESCAPED.test(json)) return json;
+  return json
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
