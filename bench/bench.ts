@@ -85,6 +85,8 @@ export interface BenchResults {
   /** The code measured: `git describe --always --dirty` of the checkout, when it is one. */
   commit?: string;
   profile: Profile['name'];
+  /** Set when the run was narrowed (--only, --rates): what it left out or changed. */
+  partial?: { only?: Scenario[]; rates?: number[] };
   /** stealPct: CPU time the hypervisor took from this machine during the run, % of all CPU time. */
   machine: MachineInfo & { loadAvgEnd: number[]; stealPct?: number };
   wallMs: number;

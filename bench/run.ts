@@ -2,6 +2,7 @@
  * `npm run bench` — every benchmark of issue 9, bridge and bare BullMQ side by
  * side (see docs/benchmarks.md). Options:
  *   --quick            short runs (development); results in bench/results/quick-<date>.json
+ *                      (and partial-<date>.json for runs narrowed by --only or --rates)
  *   --only a,b         scenarios: latency, throughput, fanout, tools, polling
  *   --cpu-prof DIR     CPU profiles of the bridge processes (node --cpu-prof)
  *   --tsx              run the child processes from TypeScript (no compile step; more memory)
@@ -55,10 +56,11 @@ async function main(): Promise<void> {
   }
   log(`profile ${profile.name}${only ? `, only ${only.join(', ')}` : ''}`);
   const results = await runBench({ profile, only, cpuProfDir: o.cpuProf, tsx: o.tsx, log });
+  if (only || o.rates) results.partial = { only, rates: o.rates ? profile.rates : undefined };
   const file = writeResults(results);
   log(`results: ${file} (${Math.round(results.wallMs / 1000)} s)`);
   // --docs declared before --no-docs: undefined unless given, so full runs default to writing the docs
-  if (o.docs ?? (profile.name === 'full' && !only)) {
+  if (o.docs ?? (profile.name === 'full' && !results.partial)) {
     await writeDocs(results, file);
     log(`docs: ${DOC}`);
   }

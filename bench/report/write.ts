@@ -4,16 +4,12 @@ import { dirname, join, relative } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import type { BenchResults } from '../bench';
 import { renderMarkdown } from './markdown';
+import { resultsPath } from './results-path';
 import { latencyChartSvg } from './svg';
 
 export const ROOT = join(__dirname, '..', '..');
 export const DOC = join(ROOT, 'docs', 'benchmarks.md');
 export const CHART = join(ROOT, 'docs', 'benchmarks-latency.svg');
-
-export function resultsPath(r: BenchResults, dir = join(ROOT, 'bench', 'results')): string {
-  const day = r.date.slice(0, 10);
-  return join(dir, r.profile === 'full' ? `${day}.json` : `${r.profile}-${day}.json`);
-}
 
 export function writeResults(r: BenchResults, file = resultsPath(r)): string {
   mkdirSync(dirname(file), { recursive: true });

@@ -10,6 +10,7 @@ import { coverage } from '../../bench/lib/coverage';
 import { summarize } from '../../bench/lib/stats';
 import { renderMarkdown } from '../../bench/report/markdown';
 import { latencyChartSvg } from '../../bench/report/svg';
+import { resultsPath } from '../../bench/report/results-path';
 
 const summaryShape = {
   n: expect.any(Number),
@@ -107,5 +108,15 @@ describe('bench measurement helpers', () => {
   test('summarize: nearest-rank percentiles', () => {
     const s = summarize(Array.from({ length: 100 }, (_, i) => i + 1));
     expect([s.p50, s.p95, s.p99, s.max, s.n]).toEqual([50, 95, 99, 100, 100]);
+  });
+
+  test("resultsPath: only a full run of everything writes the day's file", () => {
+    const at = (profile: BenchResults['profile'], partial?: BenchResults['partial']) =>
+      resultsPath({ date: '2026-12-06T12:00:00.000Z', profile, partial } as BenchResults, '/r');
+    expect(at('full')).toBe('/r/2026-12-06.json');
+    expect(at('full', { only: ['tools'] })).toBe('/r/partial-2026-12-06.json');
+    expect(at('full', { rates: [1000] })).toBe('/r/partial-2026-12-06.json');
+    expect(at('quick')).toBe('/r/quick-2026-12-06.json');
+    expect(at('quick', { only: ['fanout'] })).toBe('/r/quick-partial-2026-12-06.json');
   });
 });
