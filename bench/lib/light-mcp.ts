@@ -22,6 +22,7 @@ export interface LightToolResult {
 
 // Requests reuse connections, as an SDK client's fetch does; the GET streams hold their own.
 const keepAlive = new Agent({ keepAlive: true });
+const isOk = (status: number) => status >= 200 && status < 300;
 
 export class LightMcpSession {
   private sessionId = '';
@@ -73,7 +74,7 @@ export class LightMcpSession {
   private async request(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
     const id = this.nextId++;
     const res = await this.post(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-    if (res.status < 200 || res.status > 299) throw new Error(`${method}: HTTP ${res.status} ${res.text}`);
+    if (!isOk(res.status)) throw new Error(`${method}: HTTP ${res.status} ${res.text}`);
     const sid = res.headers['mcp-session-id'];
     if (typeof sid === 'string') this.sessionId = sid;
     const payloads = (res.headers['content-type'] ?? '').includes('text/event-stream')
@@ -94,7 +95,7 @@ export class LightMcpSession {
 
   private async notify(method: string): Promise<void> {
     const res = await this.post(JSON.stringify({ jsonrpc: '2.0', method }));
-    if (res.status !== 202 && (res.status < 200 || res.status > 299)) throw new Error(`${method}: HTTP ${res.status}`);
+    if (!isOk(res.status)) throw new Error(`${method}: HTTP ${res.status}`);
   }
 
   /** tools/call; throws on a protocol error, returns the result (isError included) as sent. */

@@ -1,19 +1,19 @@
-const GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPES: Record<string, string> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+const GO_ESCAPED = /[<>&\u2028\u2029]/g;
 
 /**
  * JSON as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 are
  * escaped. Mattermost marshals every REST body and WebSocket frame this way.
  */
 export function goJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  // Most bodies have none of them: one scan instead of five replacing passes (benchmarks post 1,000/s).
-  if (!GO_ESCAPED.test(json)) return json;
-  return json
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  // One pass (a body with none of them is scanned once and returned as is): benchmarks post 1,000/s.
+  return JSON.stringify(value).replace(GO_ESCAPED, (c) => GO_ESCAPES[c]!);
 }
 
 /** A Go map's keys come out sorted; struct fields keep their declared order. */
