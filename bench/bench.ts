@@ -169,7 +169,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         const { mcpSamples: _drop, ...kept } = r;
         if (want('tools')) results.tools = kept;
         log(
-          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms (from the bench process ${r.directInProcess.p50}): overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms (against the bench process ${r.overheadInProcess.p50} / ${r.overheadInProcess.p99}); bridge CPU ${r.bridgeCpuMsPerCall} ms per call`,
+          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms (from the bench process ${r.directInProcess.p50}): overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms (against the bench process ${r.overheadInProcess.p50} / ${r.overheadInProcess.p99}); MCP ping p50 ${r.ping?.p50} ms (SDK), ${r.pingLight?.p50} ms (minimal client); bridge CPU ${r.bridgeCpuMsPerCall} ms per call`,
         );
       }
       if (want('latency'))

@@ -98,6 +98,11 @@ export class LightMcpSession {
     if (!isOk(res.status)) throw new Error(`${method}: HTTP ${res.status}`);
   }
 
+  /** An MCP ping (the protocol's round trip without work behind it). */
+  async ping(): Promise<void> {
+    await this.request('ping', {});
+  }
+
   /** tools/call; throws on a protocol error, returns the result (isError included) as sent. */
   async callTool(name: string, args: Record<string, unknown>): Promise<LightToolResult> {
     const result = await this.request('tools/call', { name, arguments: args });

@@ -173,6 +173,28 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
           ['read_channel via MCP', fmt(t.mcp.p50), fmt(t.mcp.p95), fmt(t.mcp.p99), fmt(t.mcp.max)],
           ['Client4 getPosts direct', fmt(t.direct.p50), fmt(t.direct.p95), fmt(t.direct.p99), fmt(t.direct.max)],
           ['overhead (difference)', fmt(t.overhead.p50), fmt(t.overhead.p95), fmt(t.overhead.p99), ''],
+          ...(t.ping
+            ? [
+                [
+                  'MCP ping, same SDK client (no tool)',
+                  fmt(t.ping.p50),
+                  fmt(t.ping.p95),
+                  fmt(t.ping.p99),
+                  fmt(t.ping.max),
+                ],
+              ]
+            : []),
+          ...(t.pingLight
+            ? [
+                [
+                  'MCP ping, minimal client (no SDK)',
+                  fmt(t.pingLight.p50),
+                  fmt(t.pingLight.p95),
+                  fmt(t.pingLight.p99),
+                  fmt(t.pingLight.max),
+                ],
+              ]
+            : []),
           ...(t.directInProcess && t.overheadInProcess
             ? [
                 [

@@ -7,12 +7,19 @@
  * lives in this process, and a call made here never leaves it. The call from
  * this process is measured too (`directInProcess`, how earlier runs measured
  * "direct"). Calls alternate, so drift in the machine's load hits all alike.
+ *
+ * Then two MCP `ping`s alternate: one through the same SDK client and
+ * one through the minimal client (node:http, no SDK). A ping has no tool and
+ * no Mattermost call behind it, so the first is the floor under any tool's
+ * overhead with that client on this machine, and the gap between the two is
+ * the SDK client's own share of every call.
  */
 import type { BenchWorld } from '../lib/env';
 import { BENCH_KEY } from '../lib/env';
 import type { BridgeChild } from '../lib/bridge';
 import { nowMs } from '../lib/clock';
 import { connectClient } from '../lib/mcp';
+import { LightMcpSession } from '../lib/light-mcp';
 import { BenchChild } from '../lib/child';
 import { childScript, type ChildBuild } from '../lib/build';
 import type { ChildMessage } from '../bridge/protocol';
@@ -29,6 +36,10 @@ export interface ToolOverheadResult {
   overhead: { p50: number; p95: number; p99: number };
   /** The Client4 call from the bench process, where the fake Mattermost runs (no process boundary). */
   directInProcess: Summary;
+  /** An MCP ping through the same SDK client and session (no tool, no Mattermost call). */
+  ping?: Summary;
+  /** An MCP ping through the minimal client (bench/lib/light-mcp.ts): the ping without the SDK's side. */
+  pingLight?: Summary;
   /** mcp - directInProcess, per percentile (what earlier runs reported as the overhead). */
   overheadInProcess: { p50: number; p95: number; p99: number };
   /**
@@ -69,6 +80,8 @@ export async function toolOverhead(
     budgetKeyPrefix: redisKeys(prefix).rateLimit,
   });
   const agent = await connectClient(bridge.ready.url, BENCH_KEY, 'bench-tools');
+  const light = new LightMcpSession(bridge.ready.url, BENCH_KEY);
+  await light.connect('bench-tools-light');
   const channel = world.readChannel.id;
   const viaMcp = async () => {
     const t = nowMs();
@@ -77,6 +90,13 @@ export async function toolOverhead(
     if (res.isError) throw new Error(`read_channel failed: ${JSON.stringify(res.content).slice(0, 300)}`);
     return ms;
   };
+  const timed = (call: () => Promise<unknown>) => async () => {
+    const t = nowMs();
+    await call();
+    return nowMs() - t;
+  };
+  const viaPing = timed(() => agent.client.ping());
+  const viaLightPing = timed(() => light.ping());
   const viaChild = async () => {
     const r = await caller.request<Extract<ChildMessage, { type: 'got-posts' | 'error' }>>({
       type: 'get-posts',
@@ -99,10 +119,14 @@ export async function toolOverhead(
     await viaMcp();
     await viaChild();
     await viaClient4();
+    await viaPing();
+    await viaLightPing();
   }
   const mcp: number[] = [];
   const d: number[] = [];
   const local: number[] = [];
+  const pings: number[] = [];
+  const lightPings: number[] = [];
   const kinds = [
     () => viaMcp().then((ms) => mcp.push(ms)),
     () => viaChild().then((ms) => d.push(ms)),
@@ -114,7 +138,14 @@ export async function toolOverhead(
     for (let k = 0; k < kinds.length; k++) await kinds[(i + k) % kinds.length]();
   }
   const after = await bridge.stats();
+  // the pings after the bridge's CPU was read, so that it stays per read_channel call
+  for (let i = 0; i < opts.calls; i++) {
+    if (i % 2) lightPings.push(await viaLightPing());
+    pings.push(await viaPing());
+    if (!(i % 2)) lightPings.push(await viaLightPing());
+  }
   await agent.close();
+  await light.close();
   await caller.stop();
   const cpuUs = after.cpuUserUs + after.cpuSystemUs - (before.cpuUserUs + before.cpuSystemUs);
   const m = summarize(mcp);
@@ -127,6 +158,8 @@ export async function toolOverhead(
     direct: c,
     overhead: { p50: diff(m.p50, c.p50), p95: diff(m.p95, c.p95), p99: diff(m.p99, c.p99) },
     directInProcess: l,
+    ping: summarize(pings),
+    pingLight: summarize(lightPings),
     overheadInProcess: { p50: diff(m.p50, l.p50), p95: diff(m.p95, l.p95), p99: diff(m.p99, l.p99) },
     bridgeCpuMsPerCall: Math.round(cpuUs / opts.calls) / 1000,
     mcpSamples: mcp,
