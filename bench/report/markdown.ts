@@ -13,6 +13,9 @@ const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed
 const n = (x: number) => x.toLocaleString('en-US');
 const pcts = (s: Summary) => `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)} / ${fmt(s.max)}`;
 
+/** A table row of a summary: label, p50, p95, p99, max. */
+const summaryRow = (label: string, s: Summary): string[] => [label, fmt(s.p50), fmt(s.p95), fmt(s.p99), fmt(s.max)];
+
 function table(head: string[], rows: string[][]): string {
   return [
     `| ${head.join(' | ')} |`,
@@ -170,40 +173,14 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
       table(
         ['', 'p50', 'p95', 'p99', 'max'],
         [
-          ['read_channel via MCP', fmt(t.mcp.p50), fmt(t.mcp.p95), fmt(t.mcp.p99), fmt(t.mcp.max)],
-          ['Client4 getPosts direct', fmt(t.direct.p50), fmt(t.direct.p95), fmt(t.direct.p99), fmt(t.direct.max)],
+          summaryRow('read_channel via MCP', t.mcp),
+          summaryRow('Client4 getPosts direct', t.direct),
           ['overhead (difference)', fmt(t.overhead.p50), fmt(t.overhead.p95), fmt(t.overhead.p99), ''],
-          ...(t.ping
-            ? [
-                [
-                  'MCP ping, same SDK client (no tool)',
-                  fmt(t.ping.p50),
-                  fmt(t.ping.p95),
-                  fmt(t.ping.p99),
-                  fmt(t.ping.max),
-                ],
-              ]
-            : []),
-          ...(t.pingLight
-            ? [
-                [
-                  'MCP ping, minimal client (no SDK)',
-                  fmt(t.pingLight.p50),
-                  fmt(t.pingLight.p95),
-                  fmt(t.pingLight.p99),
-                  fmt(t.pingLight.max),
-                ],
-              ]
-            : []),
+          ...(t.ping ? [summaryRow('MCP ping, same SDK client (no tool)', t.ping)] : []),
+          ...(t.pingLight ? [summaryRow('MCP ping, minimal client (no SDK)', t.pingLight)] : []),
           ...(t.directInProcess && t.overheadInProcess
             ? [
-                [
-                  'Client4 getPosts from the bench process',
-                  fmt(t.directInProcess.p50),
-                  fmt(t.directInProcess.p95),
-                  fmt(t.directInProcess.p99),
-                  fmt(t.directInProcess.max),
-                ],
+                summaryRow('Client4 getPosts from the bench process', t.directInProcess),
                 [
                   'overhead against that',
                   fmt(t.overheadInProcess.p50),

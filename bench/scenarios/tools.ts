@@ -53,6 +53,13 @@ export interface ToolOverheadResult {
 
 const LIMIT = 30;
 
+/** `rounds` rounds of every call, each round starting one place later, so that none always follows the same one. */
+async function rotate(rounds: number, calls: (() => Promise<unknown>)[]): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < calls.length; k++) await calls[(i + k) % calls.length]();
+  }
+}
+
 export async function toolOverhead(
   world: BenchWorld,
   build: ChildBuild,
@@ -127,23 +134,18 @@ export async function toolOverhead(
   const local: number[] = [];
   const pings: number[] = [];
   const lightPings: number[] = [];
-  const kinds = [
+  const before = await bridge.stats();
+  await rotate(opts.calls, [
     () => viaMcp().then((ms) => mcp.push(ms)),
     () => viaChild().then((ms) => d.push(ms)),
     () => viaClient4().then((ms) => local.push(ms)),
-  ];
-  const before = await bridge.stats();
-  for (let i = 0; i < opts.calls; i++) {
-    // each call of a round in another place of the order, so that none always follows the same one
-    for (let k = 0; k < kinds.length; k++) await kinds[(i + k) % kinds.length]();
-  }
+  ]);
   const after = await bridge.stats();
   // the pings after the bridge's CPU was read, so that it stays per read_channel call
-  for (let i = 0; i < opts.calls; i++) {
-    if (i % 2) lightPings.push(await viaLightPing());
-    pings.push(await viaPing());
-    if (!(i % 2)) lightPings.push(await viaLightPing());
-  }
+  await rotate(opts.calls, [
+    () => viaPing().then((ms) => pings.push(ms)),
+    () => viaLightPing().then((ms) => lightPings.push(ms)),
+  ]);
   await agent.close();
   await light.close();
   await caller.stop();
