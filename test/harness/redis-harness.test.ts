@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import IORedis from 'ioredis';
 import { PrivateRedis, pingRedis } from '../helpers/redis-server';
 import { cleanupPrefix, connectRedis, testPrefix } from '../helpers/redis';
@@ -53,4 +56,23 @@ describe('test Redis harness', () => {
       await server.destroy();
     }
   });
+
+  it('a process that dies of an uncaught error takes its private redis-server with it', async () => {
+    const helper = join(__dirname, '../helpers/redis-server');
+    const script = `require(${JSON.stringify(helper)}).PrivateRedis.start().then((r) => {
+      console.log(r.url);
+      setImmediate(() => { throw new Error('crash on purpose'); });
+    });`;
+    const tsx = join(__dirname, '../../node_modules/.bin/tsx');
+    const out = await promisify(execFile)(tsx, ['-e', script]).then(
+      () => {
+        throw new Error('the child was meant to crash');
+      },
+      (err: { stdout: string; stderr: string }) => err,
+    );
+    expect(out.stderr).toContain('crash on purpose');
+    const url = out.stdout.trim();
+    expect(url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+    expect(await pingRedis(url, 300)).toBe(false);
+  }, 30_000);
 });

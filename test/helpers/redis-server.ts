@@ -40,6 +40,19 @@ export function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/** Private servers still running: killed when this process exits, even after an uncaught error. */
+const running = new Set<ChildProcess>();
+let exitHook = false;
+function track(proc: ChildProcess): void {
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const p of running) p.kill('SIGKILL');
+  });
+}
+
 export class PrivateRedis {
   private proc?: ChildProcess;
   readonly dir: string;
@@ -71,6 +84,7 @@ export class PrivateRedis {
     args.push('--appendonly', this.appendonly ? 'yes' : 'no');
     if (this.appendonly) args.push('--appendfsync', 'always');
     this.proc = spawn('redis-server', args, { stdio: 'ignore' });
+    track(this.proc);
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (await pingRedis(this.url, 200)) return;
