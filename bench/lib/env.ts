@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem, release, platform, loadavg } from 'node:os';
+import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import { startFakeMattermost, type FakeMattermost, type SeededChannel } from '../../test/fake-mattermost';
 import { PrivateRedis, hasRedisServer, pingRedis, INSTALL_HINT } from '../../test/helpers/redis-server';
@@ -133,6 +134,38 @@ export interface MachineInfo {
   os: string;
   redis: string;
   loadAvg: number[];
+  /** The kernel's memory monitor (DAMON) when one runs: it samples page accesses every `sampleMs`. */
+  damon?: DamonInfo;
+}
+
+export interface DamonInfo {
+  sampleMs: number;
+  /** What its first scheme does to the pages it finds cold (e.g. pageout), if it has one. */
+  action?: string;
+}
+
+/**
+ * A running DAMON monitor from sysfs (`root` for tests), or undefined. Seen on this project's
+ * virtual machines sampling every 500 ms: each sample takes a core for about 2 ms, a hiccup that
+ * the benchmark's latencies show (docs/benchmarks.md, "How it is measured").
+ */
+export function damonInfo(root = '/sys/kernel/mm/damon/admin/kdamonds'): DamonInfo | undefined {
+  const read = (path: string) => {
+    try {
+      return readFileSync(join(root, path), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const count = Number(read('nr_kdamonds') ?? 0);
+  for (let k = 0; k < count; k++) {
+    if (read(`${k}/state`) !== 'on') continue;
+    const sampleUs = Number(read(`${k}/contexts/0/monitoring_attrs/intervals/sample_us`));
+    if (!Number.isFinite(sampleUs) || sampleUs <= 0) continue;
+    const action = read(`${k}/contexts/0/schemes/0/action`);
+    return { sampleMs: sampleUs / 1000, ...(action ? { action } : {}) };
+  }
+  return undefined;
 }
 
 /** CPU time counters of the whole machine (/proc/stat, in ticks): total and stolen by the hypervisor. */
@@ -150,6 +183,7 @@ export async function machineInfo(redis: Redis): Promise<MachineInfo> {
   const info = await redis.info('server');
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   const list = cpus();
+  const damon = damonInfo();
   return {
     cpus: list.length,
     cpuModel: list[0]?.model ?? 'unknown',
@@ -158,5 +192,6 @@ export async function machineInfo(redis: Redis): Promise<MachineInfo> {
     os: `${platform()} ${release()}`,
     redis: version,
     loadAvg: loadavg().map((x) => Math.round(x * 100) / 100),
+    ...(damon ? { damon } : {}),
   };
 }

@@ -42,6 +42,12 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     `- Run: ${r.date} (profile \`${r.profile}\`, ${fmt(r.wallMs / 1000)} s${r.commit ? `, code ${r.commit}` : ''}), results in \`${opts.resultsFile}\``,
     `- Machine: ${m.cpus} × ${m.cpuModel}, ${n(m.totalMemMB)} MB RAM, ${m.os}; Node ${m.node}; Redis ${m.redis}`,
     `- Load average at start / end: ${m.loadAvg.join(', ')} / ${m.loadAvgEnd.join(', ')}${m.stealPct !== undefined ? `; CPU time taken by the hypervisor (steal) during the run: ${m.stealPct} %` : ''}`,
+    ...(m.damon
+      ? [
+          `- The kernel's memory monitor (DAMON) was running: it samples page accesses every ${fmt(m.damon.sampleMs)} ms` +
+            `${m.damon.action ? ` (scheme: ${m.damon.action})` : ''}, a hiccup of a core each time (see "How it is measured")`,
+        ]
+      : []),
     '',
   );
 
