@@ -40,7 +40,10 @@ export function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
-/** Private servers still running: killed when this process exits, even after an uncaught error. */
+/**
+ * Private servers still running: killed when this process exits, even after an uncaught error. The
+ * exit hook is added on the first start only: jest loads this module once per test file.
+ */
 const running = new Set<ChildProcess>();
 let exitHook = false;
 function track(proc: ChildProcess): void {
