@@ -29,9 +29,11 @@ const APPEND_CHUNK = 200;
 const SCAN_BUDGET = 5000;
 /**
  * Newest firehose entries held in memory for reads (HeadWatcher, RecentEntries): enough for the
- * fan-out and waiters that keep up; 2,000 with parsed records kept cost 20 MB and fan-out latency.
+ * fan-out and waiters that keep up (a few entries behind at 1,000 posts/s). Every entry held
+ * outlives two young-generation collections and is promoted: 500 made a quarter of what the bridge
+ * promotes and more old-generation collections (bench notes, item 14); 2,000 cost 20 MB.
  */
-const RECENT_WINDOW = 500;
+const RECENT_WINDOW = 64;
 /** Reads from memory only for cursors younger than the retention age by this much (see readRecent). */
 const RECENT_AGE_MARGIN_MS = 60_000;
 
