@@ -29,9 +29,9 @@ const APPEND_CHUNK = 200;
 const SCAN_BUDGET = 5000;
 /**
  * Newest firehose entries held in memory for reads (HeadWatcher, RecentEntries): enough for the
- * fan-out and waiters that keep up (a few entries behind at 1,000 posts/s). Every entry held
- * outlives two young-generation collections and is promoted: 500 made a quarter of what the bridge
- * promotes and more old-generation collections (bench notes, item 14); 2,000 cost 20 MB.
+ * fan-out and waiters that keep up (a few entries behind at 1,000 posts/s). An entry held across two
+ * young-generation collections is promoted to the old generation: 500 (0.4 s at 1,000 posts/s) made a
+ * quarter of what the bridge promoted (bench notes, item 14); 2,000 cost 20 MB.
  */
 const RECENT_WINDOW = 64;
 /** Reads from memory only for cursors younger than the retention age by this much (see readRecent). */
