@@ -62,7 +62,11 @@ async function main(): Promise<void> {
       });
     }
   });
-  process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+  // as the bridge's child does: a stop that hangs on a Redis that is gone must not keep it running
+  process.on('disconnect', () => {
+    setTimeout(() => process.exit(1), 5000).unref();
+    void stop().finally(() => process.exit(0));
+  });
   send({ type: 'ready', url: '', pid: process.pid, botUserId: '', stats: usage() });
 }
 

@@ -66,7 +66,10 @@ async function main(): Promise<void> {
         });
     }
   });
+  // The bench went away (it may have failed and taken its Redis with it, so a clean stop can hang
+  // on reconnects): stop if we can, exit in any case.
   process.on('disconnect', () => {
+    setTimeout(() => process.exit(1), 5000).unref();
     void stop().finally(() => process.exit(0));
   });
   const me = await loadBotId(config);
