@@ -8,6 +8,7 @@ import IORedis from 'ioredis';
 import { Worker } from 'bullmq';
 import { nowMs } from '../lib/clock';
 import { usage } from '../bridge/usage';
+import { exitWhenOrphaned } from '../bridge/exit-when-orphaned';
 import type { ChildMessage, ParentMessage } from '../bridge/protocol';
 
 function send(msg: ChildMessage): void {
@@ -62,11 +63,7 @@ async function main(): Promise<void> {
       });
     }
   });
-  // as the bridge's child does: a stop that hangs on a Redis that is gone must not keep it running
-  process.on('disconnect', () => {
-    setTimeout(() => process.exit(1), 5000).unref();
-    void stop().finally(() => process.exit(0));
-  });
+  exitWhenOrphaned(stop);
   send({ type: 'ready', url: '', pid: process.pid, botUserId: '', stats: usage() });
 }
 

@@ -19,6 +19,7 @@ import { redisKeys } from '../../src/redis/keys';
 import { readIngestState } from '../../src/pipeline/ingest';
 import { registry } from '../../src/metrics/registry';
 import { usage } from './usage';
+import { exitWhenOrphaned } from './exit-when-orphaned';
 import type { ParentMessage, ChildMessage } from './protocol';
 
 function send(msg: ChildMessage): void {
@@ -66,12 +67,7 @@ async function main(): Promise<void> {
         });
     }
   });
-  // The bench went away (it may have failed and taken its Redis with it, so a clean stop can hang
-  // on reconnects): stop if we can, exit in any case.
-  process.on('disconnect', () => {
-    setTimeout(() => process.exit(1), 5000).unref();
-    void stop().finally(() => process.exit(0));
-  });
+  exitWhenOrphaned(stop);
   const me = await loadBotId(config);
   send({ type: 'ready', url: bridge.url, pid: process.pid, botUserId: me, stats: usage() });
 }
