@@ -9,6 +9,7 @@ import type { RedisKeys } from '../redis/keys';
 import type { NewUpdate, UpdateRecord } from '../updates/record';
 import { URIS } from '../updates/uris';
 import { APPEND_SCRIPT } from './append-script';
+import { READ_PAGE_SCRIPT } from './read-script';
 import { ZERO_CURSOR, compareCursors, cursorTime, maxCursor, normalizeCursor } from './cursor';
 import { HeadWatcher } from './head-watcher';
 import {
@@ -44,7 +45,7 @@ export interface EventLogOptions {
   retentionMs: number;
   /** BRIDGE_RETENTION_MAXLEN: entries kept per stream (approximately, never fewer). */
   maxLen: number;
-  /** Newest firehose entries held in memory for reads (default 500; at most maxLen / 2; 0: none). */
+  /** Newest firehose entries held in memory for reads (default 64; at most maxLen / 2; 0: none). */
   recentWindow?: number;
   log?: Logger;
 }
@@ -168,34 +169,19 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
   }
 
   private async readAfter(uris: string[], filter: Filter, limit: number, after: string): Promise<ReadResult> {
-    const streams = uris.map((uri) => this.keys.logStream(uri));
     const page = pageSize(limit, filter);
     const updates: UpdateRecord[] = [];
     let cursor = after;
     let scanned = 0;
     let first = true;
     while (true) {
-      const tx = this.redis.multi();
       const checkExpiry = first && after !== ZERO_CURSOR;
-      if (checkExpiry) for (const uri of uris) tx.get(this.keys.logTrimmed(uri)).exists(this.keys.logStream(uri));
-      tx.xrevrange(this.firehose, '+', '-', 'COUNT', 1);
-      for (const key of streams) tx.xrange(key, `(${cursor}`, '+', 'COUNT', page);
-      const res = (await tx.exec()) ?? [];
-      let i = 0;
+      const res = await this.readPage(uris, 'asc', `(${cursor}`, page, checkExpiry, true);
       if (checkExpiry) {
-        for (let s = 0; s < streams.length; s++, i += 2) {
-          if (res[i][0] || res[i + 1][0]) throw res[i][0] ?? res[i + 1][0];
-          this.checkExpired(after, res[i][1] as string | null, res[i + 1][1] === 1);
-        }
+        res.expiry.forEach(([watermark, exists]) => this.checkExpired(after, watermark, exists));
       }
-      const headRes = res[i++];
-      if (headRes[0]) throw headRes[0];
-      const head = (headRes[1] as StreamEntry[])[0]?.[0] ?? ZERO_CURSOR;
-      const pages: StreamEntry[][] = [];
-      for (let s = 0; s < streams.length; s++, i++) {
-        if (res[i][0]) throw res[i][0];
-        pages.push(res[i][1] as StreamEntry[]);
-      }
+      const head = res.head ?? ZERO_CURSOR;
+      const pages = res.pages;
       first = false;
 
       // Only entries up to the smallest last id of a full page are complete across streams.
@@ -216,7 +202,7 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
         }
       }
       if (!boundary) {
-        // Every stream is read to its end as of `head` (same transaction): nothing at or before it can still appear.
+        // Every stream is read to its end as of `head` (same script call): nothing at or before it can still appear.
         const lastSeen = merged.length ? merged[merged.length - 1][0] : cursor;
         return { updates, nextCursor: maxCursor(maxCursor(lastSeen, head), after) };
       }
@@ -227,7 +213,6 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
 
   /** The most recent `limit` matching updates, oldest first; the next cursor is the log's head. */
   private async readLatest(uris: string[], filter: Filter, limit: number): Promise<ReadResult> {
-    const streams = uris.map((uri) => this.keys.logStream(uri));
     const page = pageSize(limit, filter);
     const newestFirst: UpdateRecord[] = [];
     let upper = '+';
@@ -235,22 +220,10 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
     let scanned = 0;
     let first = true;
     while (true) {
-      const tx = this.redis.multi();
-      if (first) tx.xrevrange(this.firehose, '+', '-', 'COUNT', 1);
-      for (const key of streams) tx.xrevrange(key, upper, '-', 'COUNT', page);
-      const res = (await tx.exec()) ?? [];
-      let i = 0;
-      if (first) {
-        if (res[0][0]) throw res[0][0];
-        head = (res[0][1] as StreamEntry[])[0]?.[0] ?? ZERO_CURSOR;
-        i = 1;
-        first = false;
-      }
-      const pages: StreamEntry[][] = [];
-      for (let s = 0; s < streams.length; s++, i++) {
-        if (res[i][0]) throw res[i][0];
-        pages.push(res[i][1] as StreamEntry[]);
-      }
+      const res = await this.readPage(uris, 'desc', upper, page, false, first);
+      if (first) head = res.head ?? ZERO_CURSOR;
+      first = false;
+      const pages = res.pages;
       let boundary: string | undefined;
       for (const p of pages) {
         if (p.length === page) {
@@ -271,6 +244,27 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
     }
     const nextCursor = newestFirst.length ? maxCursor(head, newestFirst[0].cursor) : head;
     return { updates: newestFirst.reverse(), nextCursor };
+  }
+
+  /** One page of each stream (and, as asked, the expiry facts and the head) in one script call. */
+  private async readPage(
+    uris: string[],
+    direction: 'asc' | 'desc',
+    bound: string,
+    page: number,
+    checkExpiry: boolean,
+    withHead: boolean,
+  ): Promise<{ expiry: [watermark: string | null, exists: boolean][]; head?: string; pages: StreamEntry[][] }> {
+    const keys = [this.firehose];
+    for (const uri of uris) keys.push(this.keys.logStream(uri), this.keys.logTrimmed(uri));
+    const flags = [direction, bound, page, checkExpiry ? '1' : '0', withHead ? '1' : '0'];
+    const out = (await READ_PAGE_SCRIPT.run(this.redis, keys, flags)) as unknown[];
+    let i = 0;
+    const expiry: [string | null, boolean][] = [];
+    if (checkExpiry)
+      for (; expiry.length < uris.length; i += 2) expiry.push([out[i] as string | null, out[i + 1] === 1]);
+    const head = withHead ? (out[i++] as string) : undefined;
+    return { expiry, head, pages: out.slice(i) as StreamEntry[][] };
   }
 
   /**
