@@ -126,7 +126,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   if (!opts.tsx) log('compiling the child processes (tsc)…');
   const build = opts.tsx ? SOURCES : buildChildren();
   running.push(async () => build.remove());
-  const world = await startWorld();
+  const world = await startWorld(build);
   running.push(() => world.close());
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -169,7 +169,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         const { mcpSamples: _drop, ...kept } = r;
         if (want('tools')) results.tools = kept;
         log(
-          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms (from the bench process ${r.directInProcess.p50}): overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms (against the bench process ${r.overheadInProcess.p50} / ${r.overheadInProcess.p99}); MCP ping p50 ${r.ping?.p50} ms (SDK), ${r.pingLight?.p50} ms (minimal client); bridge CPU ${r.bridgeCpuMsPerCall} ms per call`,
+          `  MCP p50 ${r.mcp.p50} ms, direct p50 ${r.direct.p50} ms: overhead p50 ${r.overhead.p50} ms, p99 ${r.overhead.p99} ms; MCP ping p50 ${r.ping?.p50} ms (SDK), ${r.pingLight?.p50} ms (minimal client); bridge CPU ${r.bridgeCpuMsPerCall} ms per call`,
         );
       }
       if (want('latency'))
@@ -238,7 +238,7 @@ async function latencyScenario(
       profileTo: profDir && join(profDir, `latency-${rate}.cpuprofile`),
     });
     log(
-      `  log p50 ${b.inLog.p50} p99 ${b.inLog.p99} | notification p50 ${b.notification.p50} p99 ${b.notification.p99} | wait_for_events p50 ${b.waitForEvents.p50} p99 ${b.waitForEvents.p99} | CPU % bridge ${b.bridgeCpu.pct} (${b.bridgeCpu.msPerPost} ms/post) driver ${b.driverCpuPct} redis ${b.redisCpuPct} | bridge loop delay p50 ${b.bridgeLoopDelayMs.p50} p99 ${b.bridgeLoopDelayMs.p99} ms`,
+      `  log p50 ${b.inLog.p50} p99 ${b.inLog.p99} | notification p50 ${b.notification.p50} p99 ${b.notification.p99} | wait_for_events p50 ${b.waitForEvents.p50} p99 ${b.waitForEvents.p99} | CPU % bridge ${b.bridgeCpu.pct} (${b.bridgeCpu.msPerPost} ms/post) clients ${b.driverCpuPct} fake ${b.fakeCpuPct} redis ${b.redisCpuPct} | bridge loop delay p50 ${b.bridgeLoopDelayMs.p50} p99 ${b.bridgeLoopDelayMs.p99} ms`,
     );
     log(`latency at ${rate}/s: bare BullMQ…`);
     const base = await baselineLatency(baseline, { rate, durationMs: p.latencyMs, warmupMs: p.warmupMs });

@@ -1,6 +1,6 @@
 /**
  * The bench's world: a Redis (REDIS_URL, or a private redis-server started
- * for the run), the fake Mattermost in this process with the bench channels,
+ * for the run), the fake Mattermost in its own process with the bench channels,
  * unique key prefixes per bridge, and clean-up of every prefix at the end
  * (never FLUSHALL).
  */
@@ -9,21 +9,20 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem, release, platform, loadavg } from 'node:os';
 import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
-import { startFakeMattermost, type FakeMattermost, type SeededChannel } from '../../test/fake-mattermost';
+import type { SeededChannel } from '../../test/fake-mattermost/seed';
 import { PrivateRedis, hasRedisServer, pingRedis, INSTALL_HINT } from '../../test/helpers/redis-server';
 import { cleanupPrefix } from '../../test/helpers/redis';
-import { setUniqueTimestamps } from '../../test/fake-mattermost/ids';
+import type { ChildBuild } from './build';
+import { startFake, type BenchFake } from './fake';
 
 export const BENCH_KEY = 'bench-key-0123456789abcdef';
-/** Channels the latency, throughput and fan-out scenarios post in. */
-export const BENCH_CHANNELS = 10;
-export const READ_CHANNEL = 'bench-read';
+export { BENCH_CHANNELS, READ_CHANNEL } from '../fake/channels';
 
 export interface BenchWorld {
   redisUrl: string;
   /** A control connection (observer reads, counters, clean-up). */
   redis: Redis;
-  fake: FakeMattermost;
+  fake: BenchFake;
   channels: SeededChannel[];
   /** The channel read_channel reads (a fixed page of posts). */
   readChannel: SeededChannel;
@@ -49,22 +48,11 @@ async function redisForBench(): Promise<{ url: string; own?: PrivateRedis }> {
   return { url: own.url, own };
 }
 
-export async function startWorld(): Promise<BenchWorld> {
+export async function startWorld(build: ChildBuild): Promise<BenchWorld> {
   const { url, own } = await redisForBench();
   const redis = connectRedis(url);
-  const fake = await startFakeMattermost();
-  fake.seed({
-    channels: [
-      ...Array.from({ length: BENCH_CHANNELS }, (_, i) => ({ name: `bench-${i}`, display_name: `Bench ${i}` })),
-      { name: READ_CHANNEL, display_name: 'Bench read' },
-    ],
-  });
-  const channels = Array.from({ length: BENCH_CHANNELS }, (_, i) => fake.channel(`bench-${i}`));
-  const readChannel = fake.channel(READ_CHANNEL);
-  for (let i = 0; i < 30; i++) fake.post({ user: 'bob', channel: readChannel.id, message: `page post ${i}: hello` });
-  // From here on posts may share a millisecond, as on a real server (the fake's default
-  // makes every timestamp unique, which caps it below 1,000 posts/s).
-  setUniqueTimestamps(false);
+  const fake = await startFake(build);
+  const { channels, readChannel } = fake;
   const prefixes: string[] = [];
   const conns: Redis[] = [];
   const run = randomBytes(3).toString('hex');
@@ -89,7 +77,6 @@ export async function startWorld(): Promise<BenchWorld> {
       for (const p of prefixes) await cleanupPrefix(redis, p);
       redis.disconnect();
       await fake.stop();
-      setUniqueTimestamps(true);
       await own?.destroy();
     },
   };
@@ -103,7 +90,7 @@ export function bridgeEnv(
 ): Record<string, string> {
   return {
     MATTERMOST_URL: world.fake.url,
-    MATTERMOST_TOKEN: world.fake.token('bridge-bot'),
+    MATTERMOST_TOKEN: world.fake.botToken,
     REDIS_URL: world.redisUrl,
     BRIDGE_REDIS_PREFIX: prefix,
     BRIDGE_HOST: '127.0.0.1',

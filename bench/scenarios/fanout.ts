@@ -19,7 +19,6 @@ import { nowMs, sleep, until } from '../lib/clock';
 import { coverage, type CoveredPost } from '../lib/coverage';
 import { LightMcpSession } from '../lib/light-mcp';
 import { LogObserver } from '../lib/observer';
-import { atRate } from '../lib/rate';
 import { summarize, type Summary } from '../lib/stats';
 import { redisKeys } from '../../src/redis/keys';
 import { URIS } from '../../src/updates/uris';
@@ -49,7 +48,7 @@ export interface FanoutResult {
     /** The bridge's event-loop delay: the highest 1-second p99 and the maximum, ms. */
     loopDelayMs: { p99: number; max: number };
   };
-  /** This process (the fake Mattermost and every MCP client) over the same window, % of one core. */
+  /** This process (every MCP client) over the same window, % of one core. */
   driverCpuPct: number;
   /**
    * This process's event-loop delay over the window, ms: the clients note a notification's arrival only
@@ -97,7 +96,7 @@ export async function fanout(
   const connectMs = nowMs() - tc;
 
   // Warm-up: one post per channel reaches every session before measuring.
-  for (const ch of world.channels) world.fake.post({ user: 'alice', channel: ch.id, message: 'warm-up' });
+  await Promise.all(world.channels.map((_, c) => world.fake.post(c, 'warm-up')));
   await until('warm-up notification in every session', () => sessions.every((s) => s.notes.has(s.uri)), 60_000, 50);
   await sleep(300);
   for (const s of sessions) s.notes.clear();
@@ -116,13 +115,9 @@ export async function fanout(
     }
   })();
 
-  const sent: { id: string; uri: string; at: number }[] = [];
-  const posted = await atRate(opts.rate, opts.durationMs, (i) => {
-    const ch = world.channels[i % world.channels.length];
-    const at = nowMs();
-    const post = world.fake.post({ user: 'alice', channel: ch.id, message: `fan-out post ${i}` });
-    sent.push({ id: String(post.id), uri: URIS.channelPosts(ch.id), at });
-  });
+  const made = await world.fake.postAtRate(opts.rate, opts.durationMs, 'fan-out post');
+  const sent = made.posts.map(([id, c, at]) => ({ id, uri: URIS.channelPosts(world.channels[c].id), at }));
+  const posted = sent.length;
 
   await until('every post in the log', () => sent.every((s) => observer.byPost.has(s.id)), 30_000, 50).catch(
     () => undefined,

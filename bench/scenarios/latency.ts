@@ -1,10 +1,10 @@
 /**
  * Scenario 1 — latency at a fixed post rate.
  *
- * Bridge: posts made in the fake Mattermost (in this process) at `rate` per
+ * Bridge: posts made in the fake Mattermost (its own process) at `rate` per
  * second, round-robin over the bench channels, travel WebSocket → ingest →
  * BullMQ → normalize → event log in the bridge's process. Measured from the
- * moment of the post to
+ * moment the fake created the post to
  *   (a) the record being visible in the log (a blocking XREAD reader here),
  *   (b) a notifications/resources/updated of its channel's posts URI reaching
  *       an MCP client subscribed to every bench channel (see coverage.ts),
@@ -27,10 +27,10 @@ import type { BridgeChild } from '../lib/bridge';
 import type { BridgeStats } from '../bridge/protocol';
 import type { Baseline } from '../lib/baseline';
 import { nowMs, sleep, until } from '../lib/clock';
+import { atRate } from '../lib/rate';
 import { coverage } from '../lib/coverage';
 import { LightMcpSession } from '../lib/light-mcp';
 import { LogObserver } from '../lib/observer';
-import { atRate } from '../lib/rate';
 import { summarize, type Summary } from '../lib/stats';
 import { redisKeys } from '../../src/redis/keys';
 import { URIS } from '../../src/updates/uris';
@@ -48,8 +48,10 @@ export interface BridgeLatencyResult {
   bridgeCpu: { pct: number; msPerPost: number };
   /** The bridge's event-loop delay over the same window. */
   bridgeLoopDelayMs: { p50: number; p99: number; max: number };
-  /** This process (fake Mattermost, MCP clients, log reader) over the same window, % of one core. */
+  /** This process (the MCP clients, the log reader) over the same window, % of one core. */
   driverCpuPct: number;
+  /** The fake Mattermost's process over the same window, % of one core. */
+  fakeCpuPct: number;
   /** The Redis server over the same window, % of one core. */
   redisCpuPct: number;
 }
@@ -119,35 +121,25 @@ export async function bridgeLatency(
   const loop = waitLoop(waiter, (head.structuredContent as WaitResult).next_cursor);
 
   // Warm-up: one post per channel, seen everywhere, before measuring.
-  const warm = world.channels.map((ch) =>
-    String(world.fake.post({ user: 'alice', channel: ch.id, message: 'warm-up' }).id),
-  );
+  const warm = await Promise.all(world.channels.map(async (_, c) => (await world.fake.post(c, 'warm-up'))[0]));
   await until('warm-up posts seen by every reader', () => warm.every((id) => loop.got.has(id)), 30_000);
   await until('warm-up notifications', () => world.channels.every((ch) => notes.has(URIS.channelPosts(ch.id))), 10_000);
   if (opts.warmupMs) {
-    const posts: string[] = [];
-    await atRate(opts.rate, opts.warmupMs, (i) => {
-      const ch = world.channels[i % world.channels.length];
-      posts.push(String(world.fake.post({ user: 'alice', channel: ch.id, message: `warm-up ${i}` }).id));
-    });
-    await until('warm-up at the rate seen', () => posts.every((id) => loop.got.has(id)), 30_000);
+    const { posts } = await world.fake.postAtRate(opts.rate, opts.warmupMs, 'warm-up');
+    await until('warm-up at the rate seen', () => posts.every(([id]) => loop.got.has(id)), 30_000);
   }
   await sleep(200);
   for (const list of notes.values()) list.length = 0;
 
-  const sent: { id: string; uri: string; at: number }[] = [];
   if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'start' });
   const cpuBefore = await bridge.stats();
   const driverCpu0 = process.cpuUsage();
+  const fakeBefore = await world.fake.stats();
   const redisCpu0 = await redisCpuSeconds(world.redis);
-  const t0 = nowMs();
-  const posted = await atRate(opts.rate, opts.durationMs, (i) => {
-    const ch = world.channels[i % world.channels.length];
-    const at = nowMs();
-    const post = world.fake.post({ user: 'alice', channel: ch.id, message: `bench post ${i}` });
-    sent.push({ id: String(post.id), uri: URIS.channelPosts(ch.id), at });
-  });
-  const postingMs = nowMs() - t0;
+  const made = await world.fake.postAtRate(opts.rate, opts.durationMs, 'bench post');
+  const sent = made.posts.map(([id, c, at]) => ({ id, uri: URIS.channelPosts(world.channels[c].id), at }));
+  const posted = sent.length;
+  const postingMs = made.postingMs;
 
   const drain = opts.drainTimeoutMs ?? 30_000;
   const allIn = () => sent.every((s) => observer.byPost.has(s.id));
@@ -158,6 +150,7 @@ export async function bridgeLatency(
   await sleep(500); // the last notifications
   const cpuAfter = await bridge.stats();
   const driverCpu = process.cpuUsage(driverCpu0);
+  const fakeAfter = await world.fake.stats();
   const redisCpu = (await redisCpuSeconds(world.redis)) - redisCpu0;
   if (opts.profileTo) await bridge.request({ type: 'profile', id: 0, action: 'stop', path: opts.profileTo }, 120_000);
   await loop.stop();
@@ -201,6 +194,7 @@ export async function bridgeLatency(
     bridgeCpu: cpuShare(cpuBefore, cpuAfter, posted),
     bridgeLoopDelayMs: cpuAfter.loopDelayMs,
     driverCpuPct: Math.round(((driverCpu.user + driverCpu.system) / ((cpuAfter.at - cpuBefore.at) * 1000)) * 1000) / 10,
+    fakeCpuPct: cpuShare(fakeBefore, fakeAfter, posted).pct,
     redisCpuPct: Math.round((redisCpu / ((cpuAfter.at - cpuBefore.at) / 1000)) * 1000) / 10,
   };
 }

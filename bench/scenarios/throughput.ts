@@ -51,7 +51,7 @@ export async function bridgeThroughput(
   const conn = world.connect();
   const stream = keys.logStream(URIS.events);
   const producer = new EventQueues({ connection: conn, keys, partitions });
-  const alice = world.fake.user('alice');
+  const alice = world.fake.alice;
   const frames = Array.from({ length: opts.events }, (_, i) =>
     // the frame the fake (and Mattermost) sends for a post by alice on a bench channel
     postedFrame(

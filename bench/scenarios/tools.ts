@@ -3,10 +3,10 @@
  * the bridge's process → Client4 → the fake) against the same Client4 call
  * (`getPosts(channel, 0, 30)`, what read_channel makes) on the same resilient
  * client the bridge uses, made from a process of its own
- * (bench/direct/client.ts) as an agent calling Mattermost would: the fake
- * lives in this process, and a call made here never leaves it. The call from
- * this process is measured too (`directInProcess`, how earlier runs measured
- * "direct"). Calls alternate, so drift in the machine's load hits all alike.
+ * (bench/direct/client.ts) as an agent calling Mattermost would. Calls
+ * alternate, so drift in the machine's load hits both alike. (Earlier runs,
+ * with the fake in the bench process, also timed the call from there:
+ * `directInProcess`, a call that never left the process.)
  *
  * Then two MCP `ping`s alternate: one through the same SDK client and
  * one through the minimal client (node:http, no SDK). A ping has no tool and
@@ -24,7 +24,6 @@ import { BenchChild } from '../lib/child';
 import { childScript, type ChildBuild } from '../lib/build';
 import type { ChildMessage } from '../bridge/protocol';
 import { summarize, type Summary } from '../lib/stats';
-import { createMattermostClient } from '../../src/mattermost/client';
 import { redisKeys } from '../../src/redis/keys';
 
 export interface ToolOverheadResult {
@@ -34,14 +33,14 @@ export interface ToolOverheadResult {
   direct: Summary;
   /** mcp - direct, per percentile. */
   overhead: { p50: number; p95: number; p99: number };
-  /** The Client4 call from the bench process, where the fake Mattermost runs (no process boundary). */
-  directInProcess: Summary;
+  /** Earlier runs: the Client4 call from the bench process when the fake Mattermost ran there. */
+  directInProcess?: Summary;
   /** An MCP ping through the same SDK client and session (no tool, no Mattermost call). */
   ping?: Summary;
   /** An MCP ping through the minimal client (bench/lib/light-mcp.ts): the ping without the SDK's side. */
   pingLight?: Summary;
-  /** mcp - directInProcess, per percentile (what earlier runs reported as the overhead). */
-  overheadInProcess: { p50: number; p95: number; p99: number };
+  /** Earlier runs: mcp - directInProcess, per percentile. */
+  overheadInProcess?: { p50: number; p95: number; p99: number };
   /**
    * The bridge process's CPU per MCP call (user + system, ms), its own Client4 call included: less
    * sensitive than the latencies to what else the machine runs (the direct calls do not touch it).
@@ -73,18 +72,10 @@ export async function toolOverhead(
     env: {
       ...child.env,
       MATTERMOST_URL: world.fake.url,
-      MM_TOKEN: world.fake.token('bridge-bot'),
+      MM_TOKEN: world.fake.botToken,
       REDIS_URL: world.redisUrl,
       BENCH_BUDGET_PREFIX: redisKeys(prefix).rateLimit,
     },
-  });
-  const direct = createMattermostClient({
-    url: world.fake.url,
-    token: world.fake.token('bridge-bot'),
-    timeoutMs: 15_000,
-    ratePerSec: 100_000,
-    redis: world.connect(),
-    budgetKeyPrefix: redisKeys(prefix).rateLimit,
   });
   const agent = await connectClient(bridge.ready.url, BENCH_KEY, 'bench-tools');
   const light = new LightMcpSession(bridge.ready.url, BENCH_KEY);
@@ -115,31 +106,18 @@ export async function toolOverhead(
     if (!r.posts) throw new Error('getPosts returned no posts');
     return r.ms;
   };
-  const viaClient4 = async () => {
-    const t = nowMs();
-    const list = await direct.getPosts(channel, 0, LIMIT);
-    const ms = nowMs() - t;
-    if (!list.order.length) throw new Error('getPosts returned no posts');
-    return ms;
-  };
   for (let i = 0; i < (opts.warmup ?? 50); i++) {
     await viaMcp();
     await viaChild();
-    await viaClient4();
     await viaPing();
     await viaLightPing();
   }
   const mcp: number[] = [];
   const d: number[] = [];
-  const local: number[] = [];
   const pings: number[] = [];
   const lightPings: number[] = [];
   const before = await bridge.stats();
-  await rotate(opts.calls, [
-    () => viaMcp().then((ms) => mcp.push(ms)),
-    () => viaChild().then((ms) => d.push(ms)),
-    () => viaClient4().then((ms) => local.push(ms)),
-  ]);
+  await rotate(opts.calls, [() => viaMcp().then((ms) => mcp.push(ms)), () => viaChild().then((ms) => d.push(ms))]);
   const after = await bridge.stats();
   // the pings after the bridge's CPU was read, so that it stays per read_channel call
   await rotate(opts.calls, [
@@ -152,17 +130,14 @@ export async function toolOverhead(
   const cpuUs = after.cpuUserUs + after.cpuSystemUs - (before.cpuUserUs + before.cpuSystemUs);
   const m = summarize(mcp);
   const c = summarize(d);
-  const l = summarize(local);
   const diff = (a: number, b: number) => Math.round((a - b) * 1000) / 1000;
   return {
     calls: opts.calls,
     mcp: m,
     direct: c,
     overhead: { p50: diff(m.p50, c.p50), p95: diff(m.p95, c.p95), p99: diff(m.p99, c.p99) },
-    directInProcess: l,
     ping: summarize(pings),
     pingLight: summarize(lightPings),
-    overheadInProcess: { p50: diff(m.p50, l.p50), p95: diff(m.p95, l.p95), p99: diff(m.p99, l.p99) },
     bridgeCpuMsPerCall: Math.round(cpuUs / opts.calls) / 1000,
     mcpSamples: mcp,
   };
