@@ -202,6 +202,35 @@ describe('RedisEventLog', () => {
     expect(res.nextCursor).toBe(b.cursor);
   });
 
+  test('a catch-up page is one script call on the wire, not a MULTI (its replies were promoted)', async () => {
+    const own = connectRedis();
+    const monitor = await redis.monitor();
+    try {
+      const keys = redisKeys(`${prefix}:${++n}`);
+      const log = new RedisEventLog({ redis: own, keys, retentionMs: 3_600_000, maxLen: 100_000 });
+      logs.push(log);
+      const res = await log.append(Array.from({ length: 10 }, () => post(CH_A)));
+      await log.read({ limit: 1 }); // loads the script (a first EVALSHA is answered NOSCRIPT, then EVAL)
+      const addr = /addr=(\S+)/.exec(String(await own.client('INFO')))![1];
+      const seen: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === addr) seen.push(String(args[0]).toLowerCase());
+      });
+      const after = await log.read({ after: res[0].cursor, limit: 3, streams: [URIS.channelPosts(CH_A)] });
+      const latest = await log.read({ limit: 2, streams: [URIS.channelPosts(CH_A), URIS.newChannelPosts] });
+      await own.ping(); // the marker that everything before it was seen
+      for (const deadline = Date.now() + 5000; !seen.includes('ping') && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(after.updates.map((u) => u.cursor)).toEqual(res.slice(1, 4).map((r) => r.cursor));
+      expect(latest.updates.map((u) => u.cursor)).toEqual(res.slice(8).map((r) => r.cursor));
+      expect(seen).toEqual(['evalsha', 'evalsha', 'ping']);
+    } finally {
+      monitor.disconnect();
+      own.disconnect();
+    }
+  });
+
   test('bad cursors and limits are refused clearly', async () => {
     const { log } = makeLog();
     await expect(log.read({ after: 'yesterday', limit: 5 })).rejects.toBeInstanceOf(InvalidCursorError);
