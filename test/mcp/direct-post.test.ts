@@ -32,13 +32,13 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 /** One session's transport, McpServer and DirectPost behind a node HTTP server, as sessions.ts wires them. */
-async function startServer(redis: Redis, prefix: string) {
+async function startServer(redis: Redis, prefix: string, waitMs = WAIT_MS) {
   const store = new RedisEventStore(redis, redisKeys(prefix), 'direct-post-session');
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: () => 'direct-post-session',
     eventStore: store,
   });
-  const post = new DirectPost(transport, store, WAIT_MS);
+  const post = new DirectPost(transport, store, waitMs);
   const server = new McpServer({ name: 'direct-post-test', version: '1.0.0' });
   server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({
     content: [{ type: 'text', text }],
@@ -244,7 +244,8 @@ describe('DirectPost', () => {
   });
 
   it('answers a call still open when the session closes with a JSON-RPC error', async () => {
-    const other = await startServer(redis, `${prefix}-2`);
+    // a long JSON wait: on a loaded machine 100 ms could pass before the close, turning the call into an SSE stream
+    const other = await startServer(redis, `${prefix}-2`, 5000);
     const init = await fetch(other.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
