@@ -18,7 +18,7 @@ import { nowMs } from '../lib/clock';
 import { atRate } from '../lib/rate';
 import { usage } from '../bridge/usage';
 import { exitWhenOrphaned } from '../bridge/exit-when-orphaned';
-import type { ChildMessage, ParentMessage } from '../bridge/protocol';
+import type { ChildMessage, MadePost, ParentMessage } from '../bridge/protocol';
 import { BENCH_CHANNELS, READ_CHANNEL, READ_CHANNEL_POSTS } from './channels';
 
 function send(msg: ChildMessage): void {
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       send({ type: 'posted', id: msg.id, post: [post(msg.channel, msg.message), msg.channel, at] });
     }
     if (msg.type === 'post-at-rate') {
-      const posts: [string, number, number][] = [];
+      const posts: MadePost[] = [];
       const t0 = nowMs();
       void atRate(msg.rate, msg.durationMs, (i) => {
         const channel = i % channels.length;
