@@ -267,7 +267,8 @@ describe('DirectPost', () => {
         params: { name: 'slow', arguments: { ms: 5000, steps: 1 } },
       }),
     });
-    await sleep(20);
+    // close once the call is open here: a request that arrives after the close goes the SDK's way
+    for (const deadline = Date.now() + 5000; other.post.served === 0 && Date.now() < deadline;) await sleep(5);
     other.post.close();
     const res = await pending;
     expect(await res.json()).toEqual({
