@@ -7,7 +7,7 @@
  */
 import { z, type ZodRawShape } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   ErrorCode,
@@ -171,7 +171,11 @@ export function registerTools(server: McpServer, tools: AnyTool[], opts: ToolReg
   const byName = new Map(tools.map((t) => [t.name, t]));
   const listing = tools.map(cachedListing);
   server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listing }));
-  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  // Protocol's registration, not Server's: Server wraps tools/call to parse the request a second time and
+  // to re-validate (and deep-copy) every result against CallToolResultSchema. Protocol still parses the
+  // request; results are made by callTool/errorResult only (test/mcp/tools-call-results.test.ts checks
+  // them against the schema). The wrapper was a fifth of the bridge's CPU per quick call (bench notes, item 17).
+  Protocol.prototype.setRequestHandler.call(server.server, CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name);
     if (!tool) {
       throw new McpError(
