@@ -268,7 +268,7 @@ describe('DirectPost', () => {
       }),
     });
     // close once the call is open here: a request that arrives after the close goes the SDK's way
-    for (const deadline = Date.now() + 5000; other.post.served === 0 && Date.now() < deadline;) await sleep(5);
+    await eventually(() => other.post.served > 0, 5000, 'the call to be open on the server');
     other.post.close();
     const res = await pending;
     expect(await res.json()).toEqual({
