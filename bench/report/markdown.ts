@@ -174,7 +174,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     out.push(
       '## 4. Tool overhead',
       '',
-      `\`read_channel\` (30 posts) through MCP against the same Client4 call (\`getPosts\`) made directly, ${n(t.calls)} calls each, alternating, before the other scenarios fill the fake with posts. The direct call is made from a process of its own, as an agent's would, to the fake Mattermost in a process of its own (result files from when the fake ran in the bench process also show the call from there). ms.`,
+      `\`read_channel\` (30 posts) through MCP against the same Client4 call (\`getPosts\`) made directly, ${n(t.calls)} calls each, alternating${r.settings.toolWarmupCalls ? `, after ${n(Number(r.settings.toolWarmupCalls))} rounds of every call that are not measured (the steady state of a running bridge)` : ''}, before the other scenarios fill the fake with posts. The direct call is made from a process of its own, as an agent's would, to the fake Mattermost in a process of its own (result files from when the fake ran in the bench process also show the call from there). ms.`,
       '',
       table(
         ['', 'p50', 'p95', 'p99', 'max'],
