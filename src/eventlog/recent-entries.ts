@@ -13,7 +13,7 @@
 import { compareCursors } from './cursor';
 
 /** A firehose entry as XREAD returned it, and the resource stream URIs it names (undefined: it did not say). */
-export type RecentEntry = { entry: [id: string, fields: string[]]; uris?: ReadonlySet<string> };
+export type RecentEntry = { entry: [id: string, fields: string[]]; uris?: readonly string[] };
 
 export class RecentEntries {
   private entries: RecentEntry[] = [];
@@ -58,20 +58,16 @@ export class RecentEntries {
   }
 }
 
-/** The sets of URIs by their `u` field: few distinct values (a channel's posts name the same streams). */
-const urisCache = new Map<string, ReadonlySet<string>>();
-const URIS_CACHE_MAX = 1024;
-
-function urisOf(fields: string[]): ReadonlySet<string> | undefined {
+/**
+ * The URIs of an entry's `u` field, split afresh for each entry: a handful of strings that die with the
+ * window's entry. (A cache by `u` missed for every post, whose thread URI is its own, and its entries
+ * lived until the cache was cleared, about a second: long enough to be promoted, notes item 19.)
+ */
+function urisOf(fields: string[]): readonly string[] | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] !== 'u') continue;
     const u = fields[i + 1];
-    let uris = urisCache.get(u);
-    if (!uris) {
-      if (urisCache.size >= URIS_CACHE_MAX) urisCache.clear();
-      urisCache.set(u, (uris = new Set(u ? u.split(' ') : [])));
-    }
-    return uris;
+    return u ? u.split(' ') : [];
   }
   return undefined;
 }

@@ -157,7 +157,7 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
       const e = view.entries[i];
       if (!all) {
         if (!e.uris) return undefined;
-        if (!uris.some((uri) => e.uris!.has(uri))) continue;
+        if (!uris.some((uri) => e.uris!.includes(uri))) continue;
       }
       const update = decode(e.entry, filter);
       if (update) {
