@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startWorld, machineInfo, cpuTicks, type MachineInfo, type BenchWorld } from './lib/env';
+import { measureStalls, type StallReport } from './lib/stalls';
 import { startBridge, type BridgeChild } from './lib/bridge';
 import { startBaseline, type Baseline } from './lib/baseline';
 import { buildChildren, SOURCES, type ChildBuild } from './lib/build';
@@ -45,6 +46,8 @@ export interface Profile {
    */
   toolWarmupCalls: number;
   pollIntervalsMs: number[];
+  /** How long the machine stall probe spins, at the start and at the end of a run (bench/lib/stalls.ts). */
+  stallProbeMs: number;
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -58,6 +61,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     toolCalls: 1000,
     toolWarmupCalls: 2000,
     pollIntervalsMs: [30_000, 5_000],
+    stallProbeMs: 2000,
   },
   quick: {
     name: 'quick',
@@ -69,6 +73,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     toolCalls: 100,
     toolWarmupCalls: 200,
     pollIntervalsMs: [30_000, 5_000],
+    stallProbeMs: 1000,
   },
   smoke: {
     name: 'smoke',
@@ -80,6 +85,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     toolCalls: 10,
     toolWarmupCalls: 5,
     pollIntervalsMs: [5_000],
+    stallProbeMs: 200,
   },
 };
 
@@ -95,8 +101,15 @@ export interface BenchResults {
   profile: Profile['name'];
   /** Set when the run was narrowed (--only, --rates): what it left out or changed. */
   partial?: { only?: Scenario[]; rates?: number[] };
-  /** stealPct: CPU time the hypervisor took from this machine during the run, % of all CPU time. */
-  machine: MachineInfo & { loadAvgEnd: number[]; stealPct?: number };
+  /**
+   * stealPct: CPU time the hypervisor took from this machine during the run, % of all CPU time;
+   * stalls: the machine's own gaps (busy threads, one per core) before and after the scenarios.
+   */
+  machine: MachineInfo & {
+    loadAvgEnd: number[];
+    stealPct?: number;
+    stalls?: { start: StallReport; end?: StallReport };
+  };
   wallMs: number;
   settings: Record<string, string | number>;
   latency?: { rate: number; bridge: BridgeLatencyResult; baseline: BaselineLatencyResult }[];
@@ -136,11 +149,15 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   running.push(async () => build.remove());
   const world = await startWorld(build);
   running.push(() => world.close());
+  const stallsStart = await measureStalls(p.stallProbeMs);
+  log(
+    `machine stalls: ${stallsStart.lostPct} % of the time lost in gaps above ${stallsStart.gapMs} ms, longest ${stallsStart.maxMs} ms`,
+  );
   const results: BenchResults = {
     date: new Date().toISOString(),
     commit: gitDescribe(),
     profile: p.name,
-    machine: { ...(await machineInfo(world.redis)), loadAvgEnd: [] },
+    machine: { ...(await machineInfo(world.redis)), loadAvgEnd: [], stalls: { start: stallsStart } },
     wallMs: 0,
     settings: {
       partitions: PARTITIONS,
@@ -212,6 +229,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   } finally {
     await abortBench();
   }
+  results.machine.stalls!.end = await measureStalls(p.stallProbeMs);
   results.wallMs = Math.round(nowMs() - t0);
   results.machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const ticks1 = cpuTicks();

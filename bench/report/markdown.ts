@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults } from '../bench';
 import type { Summary } from '../lib/stats';
+import type { StallReport } from '../lib/stalls';
 import { ratio } from '../lib/stats';
 
 const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1)) : '–');
@@ -42,6 +43,7 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
     `- Run: ${r.date} (profile \`${r.profile}\`, ${fmt(r.wallMs / 1000)} s${r.commit ? `, code ${r.commit}` : ''}), results in \`${opts.resultsFile}\``,
     `- Machine: ${m.cpus} × ${m.cpuModel}, ${n(m.totalMemMB)} MB RAM, ${m.os}; Node ${m.node}; Redis ${m.redis}`,
     `- Load average at start / end: ${m.loadAvg.join(', ')} / ${m.loadAvgEnd.join(', ')}${m.stealPct !== undefined ? `; CPU time taken by the hypervisor (steal) during the run: ${m.stealPct} %` : ''}`,
+    ...(m.stalls ? [`- Machine stalls: ${stallText(m.stalls)} (see "How it is measured")`] : []),
     ...(m.damon
       ? [
           `- The kernel's memory monitor (DAMON) was running: it samples page accesses every ${fmt(m.damon.sampleMs)} ms` +
@@ -247,4 +249,15 @@ export function renderMarkdown(r: BenchResults, opts: { resultsFile: string; cha
   const notes = join(__dirname, 'notes.md');
   if (existsSync(notes)) out.push(readFileSync(notes, 'utf8').trim(), '');
   return out.join('\n');
+}
+
+/** The stall probe's two readings, in words (bench/lib/stalls.ts). */
+export function stallText(stalls: NonNullable<BenchResults['machine']['stalls']>): string {
+  const one = (r: StallReport) =>
+    `${fmt(r.lostPct)} % of the time lost, ${fmt(r.gapsPerSecond)} gaps/s, longest ${fmt(r.maxMs)} ms`;
+  const { start, end } = stalls;
+  return (
+    `${start.threads} busy threads for ${fmt(start.ms / 1000)} s, gaps above ${fmt(start.gapMs)} ms: before the run ${one(start)}` +
+    (end ? `; after it ${one(end)}` : '')
+  );
 }

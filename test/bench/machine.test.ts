@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { damonInfo } from '../../bench/lib/env';
+import { measureStalls } from '../../bench/lib/stalls';
 
 /** A fake /sys/kernel/mm/damon/admin/kdamonds tree. */
 function sysfs(files: Record<string, string>): string {
@@ -52,5 +53,29 @@ describe('the machine line: DAMON', () => {
   it('is absent when every monitor is off or its interval unreadable', () => {
     expect(damonInfo(make({ nr_kdamonds: '1', '0/state': 'off', [`0/${INTERVAL}`]: '500000' }))).toBeUndefined();
     expect(damonInfo(make({ nr_kdamonds: '1', '0/state': 'on', [`0/${INTERVAL}`]: 'x' }))).toBeUndefined();
+  });
+});
+
+describe('the machine line: stalls', () => {
+  it('spins one thread per core by default and reports shares and gaps within their bounds', async () => {
+    const r = await measureStalls(150);
+    expect(r.threads).toBe(cpus().length);
+    expect(r).toMatchObject({ ms: 150, gapMs: 1 });
+    expect(r.lostPct).toBeGreaterThanOrEqual(0);
+    expect(r.lostPct).toBeLessThanOrEqual(100);
+    expect(r.gapsPerSecond).toBeGreaterThanOrEqual(0);
+    expect(r.maxMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('counts the gaps it is asked to: every clock step is a gap above a threshold of 1 ns', async () => {
+    const r = await measureStalls(50, 1e-6, 1);
+    expect(r.gapsPerSecond).toBeGreaterThan(1000);
+    expect(r.lostPct).toBeGreaterThan(50); // the loop's own time between two readings counts too
+  });
+
+  it('rejects sizes that are not positive', async () => {
+    await expect(measureStalls(0)).rejects.toThrow(/must be positive/);
+    await expect(measureStalls(100, -1)).rejects.toThrow(/must be positive/);
+    await expect(measureStalls(100, 1, 0)).rejects.toThrow(/must be positive/);
   });
 });

@@ -33,6 +33,8 @@ describe('bench smoke (every scenario, tiny sizes)', () => {
     expect(r.machine.cpuModel).not.toBe('');
     expect(r.machine.redis).toMatch(/^\d+\.\d+/);
     expect(r.profile).toBe('smoke');
+    expect(r.machine.stalls?.start.ms).toBe(PROFILES.smoke.stallProbeMs);
+    expect(r.machine.stalls?.end?.threads).toBe(r.machine.cpus);
   });
 
   test('latency: every post reaches the log, the subscriber and wait_for_events; the baseline processes every job', () => {
@@ -83,6 +85,7 @@ describe('bench smoke (every scenario, tiny sizes)', () => {
       expect.arrayContaining([expect.stringMatching(/sustained/), expect.stringMatching(/delivered/)]),
     );
     const md = renderMarkdown(r, { resultsFile: 'bench/results/smoke.json', chartFile: 'chart.svg' });
+    expect(md).toMatch(/- Machine stalls: \d+ busy threads .* before the run .*; after it /);
     for (const heading of ['## 1. Latency', '## 2. Throughput', '## 3. Fan-out', '## 4. Tool overhead', '## 5.']) {
       expect(md).toContain(heading);
     }
