@@ -63,6 +63,6 @@ export async function measureStalls(ms = 2000, gapMs = 1, threads = cpus().lengt
     gapMs,
     lostPct: round((lost / (ms * threads)) * 100, 100),
     gapsPerSecond: round(all.length / threads / (ms / 1000)),
-    maxMs: round(Math.max(0, ...all)),
+    maxMs: round(all.reduce((a, b) => (b > a ? b : a), 0)), // not Math.max(...all): a long list overflows the stack
   };
 }
