@@ -27,22 +27,30 @@ export interface StallReport {
 const SPIN = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
-const gaps = [];
+let count = 0, lost = 0, max = 0;
 let last = performance.now();
 const end = last + workerData.ms;
 for (;;) {
   const t = performance.now();
-  if (t - last > workerData.gapMs) gaps.push(t - last);
+  const gap = t - last;
+  if (gap > workerData.gapMs) {
+    count++;
+    lost += gap;
+    if (gap > max) max = gap;
+  }
   last = t;
   if (t > end) break;
 }
-parentPort.postMessage(gaps);
+parentPort.postMessage({ count, lost, max });
 `;
 
-function spin(ms: number, gapMs: number): Promise<number[]> {
+/** One thread's gaps above the threshold: how many, their sum and the longest, ms. */
+type Gaps = { count: number; lost: number; max: number };
+
+function spin(ms: number, gapMs: number): Promise<Gaps> {
   return new Promise((resolve, reject) => {
     const w = new Worker(SPIN, { eval: true, workerData: { ms, gapMs } });
-    w.once('message', (gaps: number[]) => resolve(gaps));
+    w.once('message', (gaps: Gaps) => resolve(gaps));
     w.once('error', reject);
     w.once('exit', (code) => {
       if (code !== 0) reject(new Error(`stall probe thread exited with ${code}`));
@@ -54,15 +62,15 @@ function spin(ms: number, gapMs: number): Promise<number[]> {
 export async function measureStalls(ms = 2000, gapMs = 1, threads = cpus().length): Promise<StallReport> {
   if (!(ms > 0) || !(gapMs > 0) || !(threads >= 1))
     throw new Error('measureStalls: ms, gapMs and threads must be positive');
-  const all = (await Promise.all(Array.from({ length: threads }, () => spin(ms, gapMs)))).flat();
-  const lost = all.reduce((a, b) => a + b, 0);
+  const each = await Promise.all(Array.from({ length: threads }, () => spin(ms, gapMs)));
+  const sum = (f: (g: Gaps) => number) => each.reduce((a, g) => a + f(g), 0);
   const round = (x: number, d = 10) => Math.round(x * d) / d;
   return {
     threads,
     ms,
     gapMs,
-    lostPct: round((lost / (ms * threads)) * 100, 100),
-    gapsPerSecond: round(all.length / threads / (ms / 1000)),
-    maxMs: round(all.reduce((a, b) => (b > a ? b : a), 0)), // not Math.max(...all): a long list overflows the stack
+    lostPct: round((sum((g) => g.lost) / (ms * threads)) * 100, 100),
+    gapsPerSecond: round(sum((g) => g.count) / threads / (ms / 1000)),
+    maxMs: round(Math.max(0, ...each.map((g) => g.max))),
   };
 }
