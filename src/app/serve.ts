@@ -58,6 +58,7 @@ export async function startBridge(
         normalize: { directory: services.directory, botUserId: me.id, botUsername: me.username, log },
         isStreamed: (id, hint) => services.watches.isStreamed(id, hint),
         onJobStarted: (partition, jobId) => queues.starts.noteStarted(partition, jobId),
+        onJobAppended: (partition, jobId) => queues.starts.noteAppended(partition, jobId),
         log,
       });
       stops.push(() => workers.stop());

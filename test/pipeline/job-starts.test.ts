@@ -65,6 +65,79 @@ describe('JobStarts', () => {
   });
 });
 
+describe('JobStarts: taken (started and appended)', () => {
+  test('whenTaken waits for the newest started job to append, on every partition', async () => {
+    const s = new JobStarts(2);
+    await expect(s.whenTaken(0)).resolves.toBe(true); // nothing added: open
+    s.noteAdded(0, '3');
+    s.noteStarted(0, '3');
+    expect(s.allStarted()).toBe(true);
+    expect(s.allTaken()).toBe(false); // job 3 runs: the batch would wait behind it
+    const pending = s.whenTaken(5_000);
+    s.noteAppended(0, '2'); // an older job: not enough
+    s.noteAdded(1, '8');
+    s.noteAppended(0, '3'); // partition 1 still has a job waiting
+    expect(s.allTaken()).toBe(false);
+    s.noteAppended(1, '8'); // appended implies started
+    await expect(pending).resolves.toBe(true);
+    expect(s.allStarted()).toBe(true);
+  });
+
+  test('whenTaken gives up after its time limit', async () => {
+    const s = new JobStarts(1);
+    s.noteAdded(0, '1');
+    await expect(s.whenTaken(20)).resolves.toBe(false);
+    s.noteAppended(0, '1');
+    await expect(s.whenTaken(0)).resolves.toBe(true);
+  });
+
+  test('a waiter for starts and one for appends are each woken by their own condition', async () => {
+    const s = new JobStarts(1);
+    s.noteAdded(0, '5');
+    let started = false;
+    let taken = false;
+    void s.whenStarted(5_000).then((v) => (started = v));
+    void s.whenTaken(5_000).then((v) => (taken = v));
+    s.noteStarted(0, '5');
+    await new Promise((r) => setImmediate(r));
+    expect([started, taken]).toEqual([true, false]);
+    s.noteAppended(0, '5');
+    await new Promise((r) => setImmediate(r));
+    expect(taken).toBe(true);
+  });
+
+  test('property: taken exactly when every partition started its highest added id and appended its highest started', () => {
+    const op = fc.record({
+      kind: fc.constantFrom('add', 'start', 'append'),
+      p: fc.integer({ min: 0, max: 2 }),
+      id: fc.nat(50),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const s = new JobStarts(3);
+        const added = [0, 0, 0];
+        const started = [0, 0, 0];
+        const appended = [0, 0, 0];
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            s.noteAdded(o.p, String(o.id));
+            added[o.p] = Math.max(added[o.p], o.id);
+          } else if (o.kind === 'start') {
+            s.noteStarted(o.p, String(o.id));
+            started[o.p] = Math.max(started[o.p], o.id);
+          } else {
+            s.noteAppended(o.p, String(o.id));
+            appended[o.p] = Math.max(appended[o.p], o.id);
+            started[o.p] = Math.max(started[o.p], o.id);
+          }
+          expect(s.allStarted()).toBe(added.every((a, p) => started[p] >= a));
+          expect(s.allTaken()).toBe(added.every((a, p) => started[p] >= a && appended[p] >= started[p]));
+        }
+      }),
+    );
+  });
+});
+
 describe('JobStarts fed by real workers', () => {
   const prefix = testPrefix('jobstarts');
   const keys = redisKeys(prefix);
@@ -97,11 +170,17 @@ describe('JobStarts fed by real workers', () => {
       normalize: { directory: new FixedDirectory(), botUserId: USERS.bot.id },
       log,
       onJobStarted: (p, id) => queues.starts.noteStarted(p, id),
+      onJobAppended: (p, id) => queues.starts.noteAppended(p, id),
     });
     try {
       await expect(queues.starts.whenStarted(10_000)).resolves.toBe(true);
+      await expect(queues.starts.whenTaken(10_000)).resolves.toBe(true);
       await queues.enqueueEvents([postedFrame({ id: 'late'.padEnd(26, 'x') }, 99)], 'websocket');
       await expect(queues.starts.whenStarted(10_000)).resolves.toBe(true);
+      await expect(queues.starts.whenTaken(10_000)).resolves.toBe(true);
+      // taken means appended: the late post is in the log by then
+      const { updates } = await eventLog.read({ after: '0-0', limit: 1000 });
+      expect(updates.some((u) => JSON.stringify(u.data).includes('late'))).toBe(true);
     } finally {
       await workers.stop();
       await queues.close();

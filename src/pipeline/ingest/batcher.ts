@@ -8,7 +8,7 @@
  * before them) without blocking `push`.
  *
  * Under load a send waits until `ready` says the jobs of the previous sends
- * have started (EventQueues.starts), or at most `minIntervalMs` after the
+ * have started and appended (EventQueues.starts), or at most `minIntervalMs` after the
  * previous send began. An enqueue is quick (~2 ms), so back-to-back sends
  * would carry one or two events each while every job a partition worker runs
  * costs several BullMQ round trips whatever its size — the queues then fall

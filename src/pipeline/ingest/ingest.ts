@@ -145,7 +145,7 @@ class Ingest implements RunningIngest {
       log: deps.log,
       maxBatch: opts.maxBatch,
       minIntervalMs: opts.batchIntervalMs,
-      ready: (timeoutMs) => deps.queues.starts.whenStarted(timeoutMs),
+      ready: (timeoutMs) => deps.queues.starts.whenTaken(timeoutMs),
       send: (events, meta) => this.send(events, meta),
     });
     this.election = new LeaderElection({

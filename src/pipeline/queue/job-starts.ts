@@ -1,23 +1,35 @@
 /**
- * Which partition jobs this process added have started: the ingest's batching
- * signal. A partition worker runs one job at a time, so a second job added
- * while the first still waits only adds BullMQ round trips; holding new events
- * until the previous jobs started lets batches grow exactly as fast as the
- * workers fall behind, and sends a lone event at once when they keep up.
+ * Which partition jobs this process added have started, and whether the
+ * running ones have appended their events: the ingest's batching signal. A
+ * partition worker runs one job at a time and each job costs the same BullMQ
+ * round trips whatever its size, so the ingest holds new events back while
+ * the workers are busy, letting batches grow exactly as fast as the workers
+ * fall behind, and sends a lone event at once when they keep up.
  *
- * Job ids of a BullMQ queue are increasing integers, so "started" is one number
- * per partition. Starts are only seen from workers in this process
- * (`startWorkers({ onJobStarted })`); with the workers elsewhere `whenStarted`
- * simply runs out its time limit, which is the ingest's old fixed interval.
+ * The hold ends when every job added so far has started *and* appended
+ * (`whenTaken`): that is the moment a worker is about to complete its job, and
+ * BullMQ's completion call fetches the next job in the same round trip, so a
+ * batch sent then is the next one to run. Ending it at the start instead
+ * (`whenStarted`, before 2026-12-08) sent the batch a whole job early, and an
+ * event that arrived after that send waited for two more jobs instead of one
+ * (bench notes, item 20).
+ *
+ * Job ids of a BullMQ queue are increasing integers, so each fact is one
+ * number per partition. They are only seen from workers in this process
+ * (`startWorkers({ onJobStarted, onJobAppended })`); with the workers
+ * elsewhere the waits simply run out their time limit, which is the ingest's
+ * old fixed interval.
  */
 export class JobStarts {
   private readonly added: number[];
   private readonly started: number[];
-  private waiters: (() => void)[] = [];
+  private readonly appended: number[];
+  private waiters: { ready: () => boolean; wake: () => void }[] = [];
 
   constructor(partitions: number) {
     this.added = new Array<number>(partitions).fill(0);
     this.started = new Array<number>(partitions).fill(0);
+    this.appended = new Array<number>(partitions).fill(0);
   }
 
   /** The producer added job `jobId` to `partition`. */
@@ -31,7 +43,16 @@ export class JobStarts {
     const id = Number(jobId);
     if (!Number.isSafeInteger(id) || id <= this.started[partition]) return;
     this.started[partition] = id;
-    if (this.waiters.length > 0 && this.allStarted()) for (const wake of this.waiters.splice(0)) wake();
+    this.wakeReady();
+  }
+
+  /** A worker of this process appended the events of job `jobId` of `partition` (so it has started, too). */
+  noteAppended(partition: number, jobId: string | undefined): void {
+    const id = Number(jobId);
+    if (!Number.isSafeInteger(id) || id <= this.appended[partition]) return;
+    this.appended[partition] = id;
+    if (id > this.started[partition]) this.started[partition] = id;
+    this.wakeReady();
   }
 
   /** Every job added so far has started (or was never tracked). */
@@ -40,20 +61,50 @@ export class JobStarts {
     return true;
   }
 
+  /** Every job added so far has started, and the newest started job of each partition has appended. */
+  allTaken(): boolean {
+    for (let p = 0; p < this.added.length; p++) {
+      if (this.started[p] < this.added[p] || this.appended[p] < this.started[p]) return false;
+    }
+    return true;
+  }
+
   /** Resolves true once every job added so far started, false when `timeoutMs` ran out first. */
   whenStarted(timeoutMs: number): Promise<boolean> {
-    if (this.allStarted()) return Promise.resolve(true);
+    return this.when(() => this.allStarted(), timeoutMs);
+  }
+
+  /** Resolves true once `allTaken()` holds, false when `timeoutMs` ran out first. */
+  whenTaken(timeoutMs: number): Promise<boolean> {
+    return this.when(() => this.allTaken(), timeoutMs);
+  }
+
+  private when(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
     if (timeoutMs <= 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
+      const waiter = {
+        ready,
+        wake: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
       };
       const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== wake);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
         resolve(false);
       }, timeoutMs);
-      this.waiters.push(wake);
+      this.waiters.push(waiter);
     });
+  }
+
+  private wakeReady(): void {
+    if (this.waiters.length === 0) return;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (w.ready()) w.wake();
+      else this.waiters.push(w);
+    }
   }
 }

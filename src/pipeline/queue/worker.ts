@@ -46,6 +46,8 @@ export interface WorkerOptions extends RetryOptions {
   lockDurationMs?: number;
   /** Told when a job starts (the ingest of this process batches by it: EventQueues.starts). */
   onJobStarted?: (partition: number, jobId: string | undefined) => void;
+  /** Told when a job has appended its events, just before it completes (the ingest's next send goes then). */
+  onJobAppended?: (partition: number, jobId: string | undefined) => void;
 }
 
 export interface JobOutcome {
@@ -114,6 +116,7 @@ export function makeProcessor(options: WorkerOptions, partition = -1) {
       if (dropped) eventsSkipped.inc({ reason: 'not_streamed' }, dropped);
     }
     const appended = await options.eventLog.append(streamed);
+    options.onJobAppended?.(partition, job.id);
     const lagSeconds = Math.max(0, Date.now() - receivedAt) / 1000;
     let duplicates = 0;
     appended.forEach((r, i) => {
