@@ -42,27 +42,6 @@ describe('JobStarts', () => {
     s.noteAdded(0, undefined);
     expect(s.allStarted()).toBe(true);
   });
-
-  test('property: open exactly when every partition started its highest added id', () => {
-    const op = fc.record({ kind: fc.constantFrom('add', 'start'), p: fc.integer({ min: 0, max: 2 }), id: fc.nat(50) });
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const s = new JobStarts(3);
-        const added = [0, 0, 0];
-        const started = [0, 0, 0];
-        for (const o of ops) {
-          if (o.kind === 'add') {
-            s.noteAdded(o.p, String(o.id));
-            added[o.p] = Math.max(added[o.p], o.id);
-          } else {
-            s.noteStarted(o.p, String(o.id));
-            started[o.p] = Math.max(started[o.p], o.id);
-          }
-          expect(s.allStarted()).toBe(added.every((a, p) => started[p] >= a));
-        }
-      }),
-    );
-  });
 });
 
 describe('JobStarts: taken (started and appended)', () => {
@@ -106,7 +85,7 @@ describe('JobStarts: taken (started and appended)', () => {
     expect(taken).toBe(true);
   });
 
-  test('property: taken exactly when every partition started its highest added id and appended its highest started', () => {
+  test('property: started when every partition started its highest added id; taken when it also appended its highest started', () => {
     const op = fc.record({
       kind: fc.constantFrom('add', 'start', 'append'),
       p: fc.integer({ min: 0, max: 2 }),
