@@ -43,7 +43,7 @@ export function jobOptions(retry: RetryOptions = {}): JobsOptions {
 
 export class EventQueues {
   readonly queues: Queue<EventBatchJob>[];
-  /** Which of the jobs added here have started (fed by this process's workers, see job-starts.ts). */
+  /** Which of the jobs added here have started and appended (fed by this process's workers, see job-starts.ts). */
   readonly starts: JobStarts;
   private readonly opts: JobsOptions;
 
