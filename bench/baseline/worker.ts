@@ -8,7 +8,7 @@ import IORedis from 'ioredis';
 import { Worker } from 'bullmq';
 import { nowMs } from '../lib/clock';
 import { usage } from '../bridge/usage';
-import { exitWhenOrphaned } from '../bridge/exit-when-orphaned';
+import { exitWhenOrphaned, stopThenExit } from '../bridge/exit-when-orphaned';
 import type { ChildMessage, ParentMessage } from '../bridge/protocol';
 
 function send(msg: ChildMessage): void {
@@ -55,13 +55,7 @@ async function main(): Promise<void> {
       expect = { target: processed + msg.jobs };
       send({ type: 'expecting', id: msg.id });
     }
-    if (msg.type === 'stop') {
-      void stop().finally(() => {
-        send({ type: 'stopped' });
-        process.disconnect?.();
-        setTimeout(() => process.exit(0), 50).unref();
-      });
-    }
+    if (msg.type === 'stop') stopThenExit(stop);
   });
   exitWhenOrphaned(stop);
   send({ type: 'ready', url: '', pid: process.pid, botUserId: '', stats: usage() });

@@ -9,3 +9,12 @@ export function exitWhenOrphaned(stop: () => Promise<unknown>, graceMs = 5000): 
     void stop().finally(() => process.exit(0));
   });
 }
+
+/** For the bench's children, on the bench's `stop`: stop, tell the bench (`stopped`), leave the IPC channel and exit. */
+export function stopThenExit(stop: () => Promise<unknown>): void {
+  void stop().finally(() => {
+    process.send?.({ type: 'stopped' });
+    process.disconnect?.();
+    setTimeout(() => process.exit(0), 50).unref();
+  });
+}

@@ -11,7 +11,7 @@
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { nowMs } from './clock';
+import { readSseEvents } from './sse-reader';
 
 /** A tools/call result as the bridge sends it. */
 export interface LightToolResult {
@@ -141,17 +141,7 @@ export class LightMcpSession {
             return;
           }
           resolve();
-          res.setEncoding('utf8');
-          let buf = '';
-          res.on('data', (chunk: string) => {
-            const at = nowMs();
-            buf += chunk;
-            let end: number;
-            while ((end = buf.indexOf('\n\n')) >= 0) {
-              this.onEvent(buf.slice(0, end), at);
-              buf = buf.slice(end + 2);
-            }
-          });
+          readSseEvents(res, (event, at) => this.onEvent(event, at));
           res.on('error', () => undefined); // aborted on close
         },
       );
