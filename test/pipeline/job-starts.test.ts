@@ -13,27 +13,16 @@ import { EventQueues, JobStarts, startWorkers } from '../../src/pipeline/queue';
 import { FixedDirectory, USERS, postedFrame, CHANNELS } from './fixtures';
 
 describe('JobStarts', () => {
-  test('open with nothing added; closed while an added job waits; open again once it started', async () => {
+  test('started: open with nothing added; closed while an added job waits; open again once it started', () => {
     const s = new JobStarts(2);
     expect(s.allStarted()).toBe(true);
-    await expect(s.whenStarted(0)).resolves.toBe(true);
     s.noteAdded(1, '7');
     expect(s.allStarted()).toBe(false);
-    await expect(s.whenStarted(0)).resolves.toBe(false);
-    const pending = s.whenStarted(5_000);
     s.noteStarted(1, '6'); // an older job: not enough
     s.noteStarted(0, '9'); // another partition: not enough
     expect(s.allStarted()).toBe(false);
     s.noteStarted(1, '7');
-    await expect(pending).resolves.toBe(true);
-  });
-
-  test('whenStarted gives up after its time limit', async () => {
-    const s = new JobStarts(1);
-    s.noteAdded(0, '1');
-    const t0 = Date.now();
-    await expect(s.whenStarted(30)).resolves.toBe(false);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    expect(s.allStarted()).toBe(true);
   });
 
   test('ids that are not integers are ignored (never block)', () => {
@@ -70,16 +59,14 @@ describe('JobStarts: taken (started and appended)', () => {
     await expect(s.whenTaken(0)).resolves.toBe(true);
   });
 
-  test('a waiter for starts and one for appends are each woken by their own condition', async () => {
+  test('a waiter is not woken by a start alone, only once the started job appended', async () => {
     const s = new JobStarts(1);
     s.noteAdded(0, '5');
-    let started = false;
-    let taken = false;
-    void s.whenStarted(5_000).then((v) => (started = v));
+    let taken: boolean | undefined;
     void s.whenTaken(5_000).then((v) => (taken = v));
     s.noteStarted(0, '5');
     await new Promise((r) => setImmediate(r));
-    expect([started, taken]).toEqual([true, false]);
+    expect(taken).toBeUndefined();
     s.noteAppended(0, '5');
     await new Promise((r) => setImmediate(r));
     expect(taken).toBe(true);
@@ -140,7 +127,7 @@ describe('JobStarts fed by real workers', () => {
     );
     await queues.enqueueEvents(frames, 'websocket');
     expect(queues.starts.allStarted()).toBe(false); // no worker yet: the jobs wait
-    await expect(queues.starts.whenStarted(50)).resolves.toBe(false);
+    await expect(queues.starts.whenTaken(50)).resolves.toBe(false);
     const workers = await startWorkers({
       connection: redis,
       keys,
@@ -152,11 +139,12 @@ describe('JobStarts fed by real workers', () => {
       onJobAppended: (p, id) => queues.starts.noteAppended(p, id),
     });
     try {
-      await expect(queues.starts.whenStarted(10_000)).resolves.toBe(true);
       await expect(queues.starts.whenTaken(10_000)).resolves.toBe(true);
+      expect(queues.starts.allStarted()).toBe(true);
       await queues.enqueueEvents([postedFrame({ id: 'late'.padEnd(26, 'x') }, 99)], 'websocket');
-      await expect(queues.starts.whenStarted(10_000)).resolves.toBe(true);
+      expect(queues.starts.allTaken()).toBe(false); // the late job was added, not yet taken
       await expect(queues.starts.whenTaken(10_000)).resolves.toBe(true);
+      expect(queues.starts.allStarted()).toBe(true);
       // taken means appended: the late post is in the log by then
       const { updates } = await eventLog.read({ after: '0-0', limit: 1000 });
       expect(updates.some((u) => JSON.stringify(u.data).includes('late'))).toBe(true);

@@ -9,10 +9,10 @@
  * The hold ends when every job added so far has started *and* appended
  * (`whenTaken`): that is the moment a worker is about to complete its job, and
  * BullMQ's completion call fetches the next job in the same round trip, so a
- * batch sent then is the next one to run. Ending it at the start instead
- * (`whenStarted`, before 2026-12-08) sent the batch a whole job early, and an
- * event that arrived after that send waited for two more jobs instead of one
- * (bench notes, item 20).
+ * batch sent then is the next one to run. Ending it when the jobs had started
+ * (before 2026-12-08) sent the batch a whole job early, and an event that
+ * arrived after that send waited for two more jobs instead of one (bench
+ * notes, item 20).
  *
  * Job ids of a BullMQ queue are increasing integers, so each fact is one
  * number per partition. They are only seen from workers in this process
@@ -67,11 +67,6 @@ export class JobStarts {
       if (this.started[p] < this.added[p] || this.appended[p] < this.started[p]) return false;
     }
     return true;
-  }
-
-  /** Resolves true once every job added so far started, false when `timeoutMs` ran out first. */
-  whenStarted(timeoutMs: number): Promise<boolean> {
-    return this.when(() => this.allStarted(), timeoutMs);
   }
 
   /** Resolves true once `allTaken()` holds, false when `timeoutMs` ran out first. */
