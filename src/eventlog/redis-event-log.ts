@@ -294,7 +294,7 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
       if (res.updates.length) return res;
       cursor = res.nextCursor;
       if (options.signal?.aborted || Date.now() >= deadline) return res;
-      const woken = await this.watcher.waitBeyond(cursor, deadline, options.signal);
+      const woken = await this.watcher.waitBeyond(cursor, deadline, options.signal, 'next-turn');
       if (!woken) return { updates: [], nextCursor: cursor };
     }
   }
@@ -310,7 +310,7 @@ export class RedisEventLog implements EventLogReader, EventLogWriter {
   async *tail(signal: AbortSignal, after?: string): AsyncGenerator<UpdateRecord> {
     let cursor = after === undefined ? await this.head() : normalizeCursor(after);
     while (!signal.aborted) {
-      if (!(await this.watcher.waitBeyond(cursor, Infinity, signal))) return;
+      if (!(await this.watcher.waitBeyond(cursor, Infinity, signal, 'now'))) return;
       while (!signal.aborted) {
         let res: ReadResult;
         try {

@@ -157,6 +157,42 @@ describe('event log reads from the recent window', () => {
     }
   });
 
+  test('wake order: a tail is woken at once, a long poll on the next turn; an abort before then wins', async () => {
+    const key = `${prefix}:order-${++run}`;
+    await redis.xadd(key, '1-1', 'n', '1');
+    const watcher = new HeadWatcher(redis, key, undefined, 10_000, 50);
+    const settled = new Map<string, boolean>();
+    const note = (name: string, p: Promise<boolean>) => void p.then((v) => settled.set(name, v));
+    try {
+      await expect(watcher.waitBeyond(ZERO_CURSOR, Date.now() + 5_000)).resolves.toBe(true); // started at 1-1
+      const aborted = new AbortController();
+      note('tail', watcher.waitBeyond('1-1', Infinity, undefined, 'now'));
+      note('poll', watcher.waitBeyond('1-1', Date.now() + 5_000, undefined, 'next-turn'));
+      note('aborted poll', watcher.waitBeyond('1-1', Date.now() + 5_000, aborted.signal, 'next-turn'));
+      note('poll of a newer cursor', watcher.waitBeyond('2-1', Date.now() + 200, undefined, 'next-turn'));
+      await new Promise((r) => setImmediate(r)); // all four are waiting
+      expect(settled.size).toBe(0);
+      watcher.offer('1-1', [['2-1', ['n', '2']]]);
+      watcher.offer('2-1', [['2-2', ['n', '2b']]]); // a second move in the same turn wakes no one twice
+      aborted.abort();
+      for (let i = 0; i < 20; i++) await Promise.resolve(); // this turn's microtasks
+      expect([...settled]).toEqual([
+        ['tail', true],
+        ['aborted poll', false],
+      ]);
+      await new Promise((r) => setImmediate(r));
+      expect(Object.fromEntries(settled)).toEqual({
+        tail: true,
+        'aborted poll': false,
+        poll: true,
+        'poll of a newer cursor': true,
+      });
+    } finally {
+      await watcher.close();
+      await redis.del(key);
+    }
+  });
+
   test('offer: entries right after the newest read are taken at once; the XREAD later skips them; others wait for it', async () => {
     const key = `${prefix}:offer-${++run}`;
     await redis.xadd(key, '1-1', 'n', '1');
