@@ -18,7 +18,7 @@ import { baselineLatency, cpuShare } from '../scenarios/latency';
 import { sleep, until } from '../lib/clock';
 import { summarize, type Summary } from '../lib/stats';
 import { readSseEvents } from '../lib/sse-reader';
-import type { ChildMessage } from '../bridge/protocol';
+import type { BridgeStats, ChildMessage } from '../bridge/protocol';
 
 const positive = (v: string) => {
   const n = Number(v);
@@ -49,7 +49,7 @@ export interface FloorOptions {
 
 export interface FloorResult {
   rate: number;
-  mode: string;
+  mode: FloorOptions['mode'];
   posted: number;
   /** Post (created in the fake) → its id read from the pipeline's SSE stream, ms. */
   floor: Summary & { missed: number };
@@ -74,7 +74,7 @@ export async function measureFloor(world: BenchWorld, build: ChildBuild, opts: F
   });
   let made: Awaited<ReturnType<BenchWorld['fake']['postAtRate']>>;
   let got: Map<string, number>;
-  let before, after;
+  let before: BridgeStats, after: BridgeStats;
   try {
     got = await readEvents(floor.ready.url);
     await sleep(300);

@@ -24,7 +24,7 @@ export class JobStarts {
   private readonly added: number[];
   private readonly started: number[];
   private readonly appended: number[];
-  private waiters: { ready: () => boolean; wake: () => void }[] = [];
+  private waiters: (() => void)[] = [];
 
   constructor(partitions: number) {
     this.added = new Array<number>(partitions).fill(0);
@@ -71,35 +71,22 @@ export class JobStarts {
 
   /** Resolves true once `allTaken()` holds, false when `timeoutMs` ran out first. */
   whenTaken(timeoutMs: number): Promise<boolean> {
-    return this.when(() => this.allTaken(), timeoutMs);
-  }
-
-  private when(ready: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (ready()) return Promise.resolve(true);
+    if (this.allTaken()) return Promise.resolve(true);
     if (timeoutMs <= 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const waiter = {
-        ready,
-        wake: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
       };
       const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
+        this.waiters = this.waiters.filter((w) => w !== wake);
         resolve(false);
       }, timeoutMs);
-      this.waiters.push(waiter);
+      this.waiters.push(wake);
     });
   }
 
   private wakeReady(): void {
-    if (this.waiters.length === 0) return;
-    const waiting = this.waiters;
-    this.waiters = [];
-    for (const w of waiting) {
-      if (w.ready()) w.wake();
-      else this.waiters.push(w);
-    }
+    if (this.waiters.length > 0 && this.allTaken()) for (const wake of this.waiters.splice(0)) wake();
   }
 }
